@@ -1,0 +1,328 @@
+//! Command implementations behind the CLI: they print summaries and progress, the library does
+//! the work.
+
+use crate::cohort::{Cohort, SourceKind};
+use crate::error::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::time::Duration;
+
+pub fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// `synthehr data build`: build the design matrix and write it with its summary.
+pub fn data_build(source: SourceKind, data: &Path, out: &Path) -> Result<()> {
+    let pb = spinner(&format!(
+        "building the {} cohort from {}",
+        source.name(),
+        data.display()
+    ));
+    let cohort = Cohort::build(source, data)?;
+    pb.set_message(format!("writing {}", out.display()));
+    let summary = cohort.write(out)?;
+    pb.finish_and_clear();
+    for w in cohort.issues.warnings() {
+        eprintln!("{w}");
+    }
+    println!("{summary}");
+    println!(
+        "wrote {}, {} and {}",
+        out.join("design_matrix.parquet").display(),
+        out.join("design_matrix.csv").display(),
+        out.join("cohort.json").display()
+    );
+    Ok(())
+}
+
+use crate::cohort::split;
+use crate::generate::baselines::{self, Baseline};
+use crate::generate::plan::MemberPool;
+use crate::generate::run::{self, CellStatus, Progress};
+use crate::generate::{Cell, Profile};
+use crate::llm::{
+    self, Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, ProviderKind, RetryPolicy,
+    ServerInfo,
+};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+/// Options of `synthehr generate`.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub profile: String,
+    pub provider: ProviderKind,
+    pub base_url: Option<String>,
+    pub model: String,
+    pub snapshot: Option<String>,
+    pub server_info: Option<PathBuf>,
+    pub mode: CacheMode,
+    pub data: PathBuf,
+    pub cache: PathBuf,
+    pub out: PathBuf,
+    pub timeout_secs: u64,
+    pub concurrency: Option<usize>,
+    /// Only cells of these stages (empty = all).
+    pub stages: Vec<String>,
+}
+
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    host == "127.0.0.1" || host == "localhost" || host == "[::1]"
+}
+
+/// The model fingerprint: a local server's `server.json` for loopback URLs, else the API id.
+pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerprint> {
+    if o.provider == ProviderKind::OpenaiCompatible && is_loopback(base_url) {
+        let path = o
+            .server_info
+            .clone()
+            .unwrap_or_else(llm::fingerprint::default_server_info);
+        Ok(ServerInfo::read(&path)?.fingerprint(&o.model))
+    } else {
+        Ok(ModelFingerprint::api(
+            o.provider,
+            &o.model,
+            o.snapshot.as_deref(),
+        ))
+    }
+}
+
+struct Bar {
+    pb: ProgressBar,
+    started: std::time::Instant,
+    tokens: std::sync::atomic::AtomicU64,
+}
+
+impl Progress for Bar {
+    fn call_done(&self, cell: &Cell, completion_tokens: u64) {
+        let t = self.tokens.fetch_add(completion_tokens, Ordering::Relaxed) + completion_tokens;
+        let rate = t as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+        self.pb.inc(1);
+        self.pb
+            .set_message(format!("{} | {t} tokens, {rate:.1} tok/s", cell.id()));
+    }
+}
+
+/// Build the cohort and its member/holdout split the way every command does.
+pub fn cohort_and_split(data: &Path, profile: &Profile) -> Result<(Cohort, split::Split)> {
+    let cohort = Cohort::build(SourceKind::EicuDemo, data)?;
+    let s = split::members_holdout(&cohort.matrix, profile.holdout_fraction, profile.seed)?;
+    Ok((cohort, s))
+}
+
+/// `synthehr generate`: run a profile's grid through the cache.
+pub fn generate(o: &GenerateOptions) -> Result<()> {
+    let profile = Profile::find(&o.profile)?;
+    let base_url = o
+        .base_url
+        .clone()
+        .unwrap_or_else(|| o.provider.default_base_url().to_string());
+    let fp = fingerprint(o, &base_url)?;
+    let (cohort, s) = cohort_and_split(&o.data, &profile)?;
+    let pool = MemberPool {
+        matrix: &cohort.matrix,
+        rows: s.train.clone(),
+    };
+    let cfg = ClientConfig {
+        provider: o.provider,
+        base_url: base_url.clone(),
+        model: o.model.clone(),
+        fingerprint: fp.clone(),
+        concurrency: o.concurrency.unwrap_or(profile.concurrency),
+        timeout: Duration::from_secs(o.timeout_secs),
+        retry: RetryPolicy::default(),
+        mode: o.mode,
+    };
+    let client = LlmClient::new(cfg, Cache::new(&o.cache))?;
+    let cells: Vec<Cell> = profile
+        .cells()
+        .into_iter()
+        .filter(|c| o.stages.is_empty() || o.stages.contains(&c.stage))
+        .collect();
+    let out = o.out.join(run::slug(&fp.label())).join(&profile.name);
+    eprintln!(
+        "profile {} ({} cells) with {} [{}], cache {} in {:?} mode, data fingerprint {}",
+        profile.name,
+        cells.len(),
+        fp.label(),
+        base_url,
+        o.cache.display(),
+        o.mode,
+        &cohort.matrix.fingerprint()[..16]
+    );
+    let total: usize = cells.iter().map(|c| c.nominal_calls()).sum();
+    let pb = ProgressBar::new(total as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} calls [{elapsed} < {eta}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let bar = Bar {
+        pb,
+        started: std::time::Instant::now(),
+        tokens: Default::default(),
+    };
+    let rt =
+        tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
+    let mut incomplete = 0;
+    for cell in &cells {
+        let r = rt.block_on(run::run_cell(&client, &profile, cell, &pool, &bar))?;
+        run::write_cell(&out, &r)?;
+        let status = match &r.status {
+            CellStatus::Incomplete { missing } => {
+                incomplete += 1;
+                format!(
+                    "INCOMPLETE: {} call(s) missing from the cache:\n    {}",
+                    missing.len(),
+                    missing.join("\n    ")
+                )
+            }
+            other => format!("{other:?}"),
+        };
+        bar.pb.println(format!(
+            "{:<28} {:>5}/{:<5} rows, {:>3} calls, valid rate {:>5.1}%, {} tokens: {status}",
+            cell.id(),
+            r.valid_rows,
+            cell.rows,
+            r.calls,
+            100.0 * r.valid_rate,
+            r.completion_tokens
+        ));
+    }
+    bar.pb.finish_and_clear();
+    let c = &client.counters;
+    println!(
+        "requests {}, cache hits {}, recorded {}, retries {}; tokens {} prompt + {} completion; outputs in {}",
+        c.requests.load(Ordering::Relaxed),
+        c.hits.load(Ordering::Relaxed),
+        c.recorded.load(Ordering::Relaxed),
+        c.retries.load(Ordering::Relaxed),
+        c.prompt_tokens.load(Ordering::Relaxed),
+        c.completion_tokens.load(Ordering::Relaxed),
+        out.display()
+    );
+    if incomplete > 0 {
+        return Err(crate::Error::Cache(format!(
+            "{incomplete} cell(s) incomplete in replay mode (listed above); run with --mode record against a server to fill them"
+        )));
+    }
+    Ok(())
+}
+
+/// `synthehr baselines`: the classical generators over a profile's grid, offline.
+pub fn baselines(profile: &str, data: &Path, out: &Path) -> Result<()> {
+    let profile = Profile::find(profile)?;
+    let (cohort, s) = cohort_and_split(data, &profile)?;
+    let started = std::time::Instant::now();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut n_tables = 0;
+    for cell in profile.cells() {
+        if !seen.insert((cell.features, cell.rows, cell.replicate)) {
+            continue;
+        }
+        for b in Baseline::ALL {
+            let cols = cell.columns();
+            let seed = crate::generate::plan::call_seed(
+                profile.seed,
+                &format!(
+                    "baseline-{}-f{}-rep{}",
+                    b.name(),
+                    cell.features,
+                    cell.replicate
+                ),
+                0,
+            );
+            let rows = baselines::generate(b, &cohort.matrix, &s.train, &cols, cell.rows, seed)?;
+            let dir = out
+                .join(format!("baseline-{}", b.name()))
+                .join(&profile.name);
+            let mut csv = cols.join(",");
+            csv.push('\n');
+            for r in &rows {
+                let line: Vec<String> = r
+                    .iter()
+                    .map(|v| {
+                        if v.is_nan() {
+                            String::new()
+                        } else {
+                            crate::cohort::matrix::canonical(*v)
+                        }
+                    })
+                    .collect();
+                csv.push_str(&line.join(","));
+                csv.push('\n');
+            }
+            crate::fsutil::write_atomic(
+                &dir.join(format!(
+                    "f{}-n{}-rep{}.csv",
+                    cell.features, cell.rows, cell.replicate
+                )),
+                csv.as_bytes(),
+            )?;
+            n_tables += 1;
+        }
+    }
+    println!(
+        "{n_tables} baseline tables for profile {} in {:.2} s under {}",
+        profile.name,
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// `synthehr cache stats`.
+pub fn cache_stats(cache: &Path) -> Result<()> {
+    let prices_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/prices.toml");
+    let prices = llm::pricing::Prices::load(&prices_path).unwrap_or_default();
+    print!("{}", llm::stats::stats(&Cache::new(cache), &prices));
+    Ok(())
+}
+
+/// `synthehr cache verify`: non-zero exit when anything is wrong.
+pub fn cache_verify(cache: &Path) -> Result<()> {
+    let r = llm::stats::verify(&Cache::new(cache));
+    println!("{r}");
+    if r.is_ok() {
+        Ok(())
+    } else {
+        Err(crate::Error::Cache(format!(
+            "{} corrupt, {} orphaned, {} duplicate file(s) in {}",
+            r.corrupt.len(),
+            r.orphaned.len(),
+            r.duplicates.len(),
+            cache.display()
+        )))
+    }
+}
+
+/// `synthehr cache prune`: list (or with `yes`, delete) corrupt and orphaned files.
+pub fn cache_prune(cache: &Path, yes: bool) -> Result<()> {
+    let r = llm::stats::verify(&Cache::new(cache));
+    let doomed: Vec<&PathBuf> = r
+        .corrupt
+        .iter()
+        .map(|(p, _)| p)
+        .chain(r.orphaned.iter())
+        .collect();
+    for p in &doomed {
+        if yes {
+            std::fs::remove_file(p).map_err(|e| crate::Error::io(p.as_path(), e))?;
+            println!("removed {}", p.display());
+        } else {
+            println!("would remove {}", p.display());
+        }
+    }
+    if !yes && !doomed.is_empty() {
+        println!("(dry run; pass --yes to delete)");
+    }
+    Ok(())
+}

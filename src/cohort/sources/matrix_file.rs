@@ -1,0 +1,99 @@
+//! A ready design matrix (CSV or Parquet) with the paper's 83 columns, in any order. Optional
+//! columns `uniquepid` and `region` feed the splits; without them each stay is its own patient.
+
+use crate::cohort::matrix::{DesignMatrix, RowMeta};
+use crate::cohort::schema;
+use crate::cohort::table::{text, ParseIssues, Table};
+use crate::error::{Error, Result};
+use std::path::Path;
+
+pub fn read(path: &Path, issues: &mut ParseIssues) -> Result<DesignMatrix> {
+    if !path.is_file() {
+        return Err(Error::MissingTable {
+            table: "design matrix".into(),
+            path: path.to_path_buf(),
+        });
+    }
+    let names = schema::column_names();
+    let is_parquet = path.extension().is_some_and(|e| e == "parquet");
+    let (columns, patients, regions) = if is_parquet {
+        read_parquet(path, &names)?
+    } else {
+        read_csv(path, &names, issues)?
+    };
+    let stay = &columns[names
+        .iter()
+        .position(|n| *n == "patientunitstayid")
+        .unwrap_or(0)];
+    let hosp = &columns[names.iter().position(|n| *n == "hospitalid").unwrap_or(0)];
+    let meta = (0..stay.len())
+        .map(|i| RowMeta {
+            stay: stay[i] as i64,
+            patient: patients
+                .as_ref()
+                .and_then(|p| p[i].clone())
+                .unwrap_or_else(|| format!("stay-{}", stay[i])),
+            hospital: hosp[i] as i64,
+            region: regions.as_ref().and_then(|r| r[i].clone()),
+        })
+        .collect();
+    Ok(DesignMatrix::new(
+        names.iter().map(|s| s.to_string()).collect(),
+        columns,
+        meta,
+    ))
+}
+
+type Cols = (
+    Vec<Vec<f64>>,
+    Option<Vec<Option<String>>>,
+    Option<Vec<Option<String>>>,
+);
+
+fn read_csv(path: &Path, names: &[&str], issues: &mut ParseIssues) -> Result<Cols> {
+    let t = Table::open(path)?;
+    let idx: Vec<usize> = names.iter().map(|n| t.col(n)).collect::<Result<_>>()?;
+    let (c_pid, c_reg) = (t.opt_col("uniquepid"), t.opt_col("region"));
+    let mut cols = vec![Vec::new(); names.len()];
+    let (mut pids, mut regs) = (Vec::new(), Vec::new());
+    t.for_each(|r| {
+        for (k, &i) in idx.iter().enumerate() {
+            cols[k].push(issues.num("matrix", names[k], r.get(i)).unwrap_or(f64::NAN));
+        }
+        pids.push(c_pid.and_then(|c| text(r.get(c)).map(str::to_string)));
+        regs.push(c_reg.and_then(|c| text(r.get(c)).map(str::to_string)));
+        Ok(())
+    })?;
+    Ok((cols, c_pid.map(|_| pids), c_reg.map(|_| regs)))
+}
+
+fn read_parquet(path: &Path, names: &[&str]) -> Result<Cols> {
+    use polars::prelude::*;
+    let df = super::yaib::read_parquet(path)?;
+    let mut cols = Vec::with_capacity(names.len());
+    for n in names {
+        let c = df.column(n).map_err(|_| Error::MissingColumn {
+            file: path.to_path_buf(),
+            column: n.to_string(),
+            header: df
+                .get_column_names()
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        })?;
+        let f = c
+            .cast(&DataType::Float64)
+            .map_err(|e| Error::bad_file(path, format!("column {n}: {e}")))?;
+        let ca = f
+            .f64()
+            .map_err(|e| Error::bad_file(path, format!("column {n}: {e}")))?;
+        cols.push(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect());
+    }
+    let strings = |name: &str| -> Option<Vec<Option<String>>> {
+        let c = df.column(name).ok()?.cast(&DataType::String).ok()?;
+        let ca = c.str().ok()?.clone();
+        Some(ca.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    Ok((cols, strings("uniquepid"), strings("region")))
+}

@@ -1,0 +1,49 @@
+//! One typed error for the library: every variant names what failed and where, so a user can fix
+//! the input without reading code.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("table {table} not found (looked for {path})")]
+    MissingTable { table: String, path: PathBuf },
+    #[error("{file}: column '{column}' is missing (header has: {header})")]
+    MissingColumn {
+        file: PathBuf,
+        column: String,
+        header: String,
+    },
+    #[error("{file}: {message}")]
+    BadFile { file: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("download failed: {0}")]
+    Download(String),
+    #[error("LLM: {0}")]
+    Llm(String),
+    #[error("cache: {0}")]
+    Cache(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+    pub fn bad_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::BadFile {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Generation: prompting strategies, call planning, strict parsing of LLM output, classical
+//! baselines and experiment profiles.
+
+pub mod baselines;
+pub mod parse;
+pub mod plan;
+pub mod profile;
+pub mod run;
+pub mod strategy;
+
+pub use profile::{Cell, Profile};
+pub use strategy::Strategy;

@@ -1,0 +1,166 @@
+//! From a profile cell and the member pool to concrete requests: which real rows each call shows,
+//! its seed, and the rendered prompt. A call depends only on its stream (strategy, features,
+//! examples, rows per call, replicate) and index, never on the row target, so smaller runs are
+//! prefixes of larger ones.
+
+use super::profile::{Cell, Profile};
+use super::strategy::{self, Group, PromptInput, Strategy, GROUPS};
+use crate::cohort::matrix::{canonical, DesignMatrix};
+use crate::error::Result;
+use crate::fsutil::sha256_hex;
+use crate::llm::{ChatRequest, Message, Provenance, Sampling};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+
+/// The real rows a generator may see, restricted to nothing else.
+pub struct MemberPool<'a> {
+    pub matrix: &'a DesignMatrix,
+    /// Row indices of the member pool.
+    pub rows: Vec<usize>,
+}
+
+impl<'a> MemberPool<'a> {
+    pub fn death_rate(&self) -> f64 {
+        let d = self.matrix.column("death").unwrap_or(&[]);
+        let n = self.rows.len().max(1);
+        self.rows
+            .iter()
+            .filter(|&&i| d.get(i) == Some(&1.0))
+            .count() as f64
+            / n as f64
+    }
+}
+
+/// A planned call.
+pub struct Call {
+    pub index: usize,
+    pub seed: u64,
+    pub group: Option<Group>,
+    /// Member-pool row indices shown as examples.
+    pub example_rows: Vec<usize>,
+    pub request: ChatRequest,
+    pub provenance: Provenance,
+}
+
+/// Per-call seed from the profile seed, the stream and the call index.
+pub fn call_seed(profile_seed: u64, stream: &str, index: usize) -> u64 {
+    let h = sha256_hex(format!("{profile_seed}/{stream}/{index}").as_bytes());
+    u64::from_str_radix(&h[..15], 16).unwrap_or(0)
+}
+
+/// CSV text of rows for the given columns: header, then values, missing as empty fields.
+pub fn rows_csv(m: &DesignMatrix, rows: &[usize], columns: &[&str]) -> String {
+    let idx: Vec<Option<usize>> = columns.iter().map(|c| m.index_of(c)).collect();
+    let mut s = columns.join(",");
+    s.push('\n');
+    for &r in rows {
+        let line: Vec<String> = idx
+            .iter()
+            .map(|i| match i {
+                Some(i) if !m.value(r, *i).is_nan() => canonical(m.value(r, *i)),
+                _ => String::new(),
+            })
+            .collect();
+        s.push_str(&line.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+/// Draw the examples of one call: for the group strategy, members of the call's group first.
+fn draw_examples(
+    pool: &MemberPool,
+    group: Option<Group>,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
+    let m = pool.matrix;
+    let mut candidates: Vec<usize> = match group {
+        Some(g) => {
+            let race = m.column(g.race).unwrap_or(&[]);
+            let fem = m.column("is_female").unwrap_or(&[]);
+            pool.rows
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    g.contains(
+                        race.get(i).copied().unwrap_or(0.0),
+                        fem.get(i).copied().unwrap_or(0.0),
+                    )
+                })
+                .collect()
+        }
+        None => pool.rows.clone(),
+    };
+    candidates.shuffle(rng);
+    candidates.truncate(k);
+    if candidates.len() < k {
+        // a small group: fill up with other members
+        let mut rest: Vec<usize> = pool
+            .rows
+            .iter()
+            .copied()
+            .filter(|i| !candidates.contains(i))
+            .collect();
+        rest.shuffle(rng);
+        candidates.extend(rest.into_iter().take(k - candidates.len()));
+    }
+    candidates.sort_unstable();
+    candidates
+}
+
+pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize) -> Result<Call> {
+    let stream = cell.stream_id();
+    let seed = call_seed(profile.seed, &stream, index);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let group = (cell.strategy == Strategy::Group).then(|| GROUPS[index % GROUPS.len()]);
+    let example_rows = draw_examples(pool, group, cell.examples_per_call, &mut rng);
+    let columns = cell.columns();
+    let examples_csv = rows_csv(pool.matrix, &example_rows, &columns);
+    let death_rate = format!("{:.1}%", 100.0 * pool.death_rate());
+    let (system, user) = strategy::render(&PromptInput {
+        strategy: cell.strategy,
+        columns: &columns,
+        examples_csv: &examples_csv,
+        n_examples: example_rows.len(),
+        n_rows: cell.rows_per_call,
+        group,
+        death_rate: &death_rate,
+    })?;
+    let request = ChatRequest {
+        messages: vec![Message::system(system), Message::user(user)],
+        sampling: Sampling {
+            temperature: profile.temperature,
+            top_p: profile.top_p,
+            max_tokens: profile.max_tokens(cell),
+            seed: Some(seed),
+            ..Sampling::default()
+        },
+    };
+    let provenance = Provenance {
+        template_id: format!("prompts/{}.j2", cell.strategy.name()),
+        template_hash: strategy::template_hash(cell.strategy),
+        example_row_ids: example_rows
+            .iter()
+            .map(|&r| pool.matrix.meta()[r].stay)
+            .collect(),
+        cell: json!({
+            "profile": profile.name,
+            "stream": stream,
+            "strategy": cell.strategy.name(),
+            "features": cell.features,
+            "call": index,
+            "group": group.map(|g| g.label()),
+        }),
+    };
+    Ok(Call {
+        index,
+        seed,
+        group,
+        example_rows,
+        request,
+        provenance,
+    })
+}

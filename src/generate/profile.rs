@@ -1,0 +1,193 @@
+//! Experiment grids as data (`profiles/*.toml`): stages of (strategies × feature counts × row
+//! targets), how many real examples and requested rows go into each call, sampling settings,
+//! replicates and the call budget.
+
+use super::strategy::Strategy;
+use crate::cohort::schema;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Seed of splits, example draws and per-call sampling seeds.
+    pub seed: u64,
+    /// Share of patients held out from the member pool.
+    pub holdout_fraction: f64,
+    pub temperature: f64,
+    pub top_p: f64,
+    #[serde(default = "one")]
+    pub replicates: u32,
+    /// Calls allowed per cell = ceil(rows / rows_per_call × budget_factor).
+    pub budget_factor: f64,
+    /// Give up on a cell when, after `min_calls` calls, the valid-row rate is below this.
+    pub min_valid_rate: f64,
+    pub min_calls: usize,
+    /// Output tokens allowed per requested value (caps max_tokens from rows × columns).
+    pub tokens_per_value: f64,
+    /// Requests in flight (match the server's slots).
+    #[serde(default = "four")]
+    pub concurrency: usize,
+    #[serde(rename = "stage")]
+    pub stages: Vec<Stage>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn four() -> usize {
+    4
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub name: String,
+    pub strategies: Vec<Strategy>,
+    /// Feature counts (top-k of the paper's order; 82 = all).
+    pub features: Vec<usize>,
+    /// Valid rows wanted per cell.
+    pub rows: Vec<usize>,
+    pub examples_per_call: usize,
+    pub rows_per_call: usize,
+}
+
+/// One experiment cell: what is generated and how many valid rows are wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Cell {
+    pub stage: String,
+    pub strategy: Strategy,
+    pub features: usize,
+    pub rows: usize,
+    pub replicate: u32,
+    pub examples_per_call: usize,
+    pub rows_per_call: usize,
+}
+
+impl Cell {
+    /// Cells sharing a call stream (all but the row target equal) reuse answers: the first n
+    /// rows of a larger run form the smaller run.
+    pub fn stream_id(&self) -> String {
+        format!(
+            "{}-f{}-e{}-r{}-rep{}",
+            self.strategy.name(),
+            self.features,
+            self.examples_per_call,
+            self.rows_per_call,
+            self.replicate
+        )
+    }
+    /// A readable id, also the file stem of the cell's outputs.
+    pub fn id(&self) -> String {
+        format!(
+            "{}-f{}-n{}-rep{}",
+            self.strategy.name(),
+            self.features,
+            self.rows,
+            self.replicate
+        )
+    }
+    pub fn columns(&self) -> Vec<&'static str> {
+        schema::top_k(self.features)
+    }
+    pub fn nominal_calls(&self) -> usize {
+        self.rows.div_ceil(self.rows_per_call.max(1))
+    }
+}
+
+impl Profile {
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let p: Profile = toml::from_str(&text).map_err(|e| Error::bad_file(path, e.to_string()))?;
+        p.validate().map_err(|m| Error::bad_file(path, m))?;
+        Ok(p)
+    }
+
+    /// Find `profiles/NAME.toml` (or take a path).
+    pub fn find(name_or_path: &str) -> Result<Profile> {
+        let p = Path::new(name_or_path);
+        if p.is_file() {
+            return Profile::load(p);
+        }
+        let in_repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("profiles")
+            .join(format!("{name_or_path}.toml"));
+        let local = Path::new("profiles").join(format!("{name_or_path}.toml"));
+        for c in [local, in_repo] {
+            if c.is_file() {
+                return Profile::load(&c);
+            }
+        }
+        Err(Error::Invalid(format!(
+            "no profile '{name_or_path}' (looked in profiles/)"
+        )))
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if !(0.0..1.0).contains(&self.holdout_fraction) || self.holdout_fraction <= 0.0 {
+            return Err("holdout_fraction must be in (0, 1)".into());
+        }
+        for s in &self.stages {
+            if s.rows_per_call == 0 || s.examples_per_call == 0 {
+                return Err(format!(
+                    "stage {}: rows_per_call and examples_per_call must be > 0",
+                    s.name
+                ));
+            }
+            if let Some(k) = s.features.iter().find(|k| **k == 0 || **k > 82) {
+                return Err(format!(
+                    "stage {}: feature count {k} is not in 1..=82",
+                    s.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cells in the order they should fill: replicate 0 of every stage first (stages in file
+    /// order), then further replicates. Duplicate cells across stages appear once.
+    pub fn cells(&self) -> Vec<Cell> {
+        let mut out: Vec<Cell> = Vec::new();
+        for replicate in 0..self.replicates {
+            for st in &self.stages {
+                for &strategy in &st.strategies {
+                    for &features in &st.features {
+                        for &rows in &st.rows {
+                            let c = Cell {
+                                stage: st.name.clone(),
+                                strategy,
+                                features,
+                                rows,
+                                replicate,
+                                examples_per_call: st.examples_per_call,
+                                rows_per_call: st.rows_per_call,
+                            };
+                            if !out
+                                .iter()
+                                .any(|o| o.id() == c.id() && o.stream_id() == c.stream_id())
+                            {
+                                out.push(c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub fn call_budget(&self, cell: &Cell) -> usize {
+        ((cell.nominal_calls() as f64) * self.budget_factor).ceil() as usize
+    }
+
+    /// max_tokens for a call: rows × columns × tokens per value, plus room for a header line.
+    pub fn max_tokens(&self, cell: &Cell) -> u32 {
+        let cols = cell.features + 1;
+        let per_row = cols as f64 * self.tokens_per_value + 2.0;
+        (cell.rows_per_call as f64 * per_row + cols as f64 * 4.0 + 64.0).ceil() as u32
+    }
+}

@@ -1,0 +1,208 @@
+//! Running a profile's cells through the LLM client (cache first), with bounded concurrency,
+//! the per-cell stop rule, progress with tokens/s and ETA, and each cell's synthetic table and
+//! rejection counts written under the output directory.
+
+use super::parse::{self, row_key, CellRows};
+use super::plan::{plan_call, Call, MemberPool};
+use super::profile::{Cell, Profile};
+use crate::cohort::matrix::canonical;
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::llm::{CacheMode, LlmClient};
+use futures::stream::{FuturesOrdered, StreamExt};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum CellStatus {
+    /// Enough valid rows.
+    Complete,
+    /// The call budget ran out first (reported, not hidden).
+    BudgetReached,
+    /// The valid-row rate stayed below the profile's minimum.
+    GaveUp,
+    /// Replay found calls missing from the cache.
+    Incomplete { missing: Vec<String> },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CellResult {
+    pub cell: Cell,
+    pub status: CellStatus,
+    pub calls: usize,
+    pub valid_rows: usize,
+    pub valid_rate: f64,
+    pub rows: CellRows,
+    pub columns: Vec<String>,
+    /// Member rows shown in the calls used (by stay id): the privacy attack's members.
+    pub shown_stay_ids: BTreeSet<i64>,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Cache keys of the calls used.
+    pub keys: Vec<String>,
+}
+
+/// Observer of progress (the CLI draws a bar; tests pass a no-op).
+pub trait Progress: Sync {
+    fn call_done(&self, _cell: &Cell, _completion_tokens: u64) {}
+}
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Run one cell.
+pub async fn run_cell(
+    client: &LlmClient,
+    profile: &Profile,
+    cell: &Cell,
+    pool: &MemberPool<'_>,
+    progress: &dyn Progress,
+) -> Result<CellResult> {
+    let columns = cell.columns();
+    let budget = profile.call_budget(cell);
+    let mut rows = CellRows::default();
+    let mut shown_rows: HashSet<Vec<u64>> = HashSet::new();
+    let mut shown_ids = BTreeSet::new();
+    let (mut prompt_tokens, mut completion_tokens) = (0, 0);
+    let mut keys = Vec::new();
+    let mut in_flight = FuturesOrdered::new();
+    let mut next = 0usize;
+    let mut status = None;
+    let concurrency = client.config().concurrency.max(1);
+    let enough = |r: &CellRows| r.rows.len() >= cell.rows;
+
+    while status.is_none() {
+        // keep the slots busy, but never plan past the budget or past what is clearly needed
+        while in_flight.len() < concurrency && next < budget {
+            let call: Call = plan_call(profile, cell, pool, next)?;
+            next += 1;
+            in_flight.push_back(async move {
+                let entry = client
+                    .complete(&call.request, cell.replicate, call.provenance.clone())
+                    .await;
+                (call, entry)
+            });
+            if client.config().mode == CacheMode::Replay {
+                break; // replay is instant; keep strict call order
+            }
+        }
+        let Some((call, entry)) = in_flight.next().await else {
+            status = Some(CellStatus::BudgetReached);
+            break;
+        };
+        let entry = match entry {
+            Ok(e) => e,
+            Err(Error::Cache(msg)) if client.config().mode == CacheMode::Replay => {
+                let mut missing = vec![format!("call {} ({msg})", call.index)];
+                for j in call.index + 1..cell.nominal_calls().max(call.index + 1) {
+                    let c = plan_call(profile, cell, pool, j)?;
+                    missing.push(format!(
+                        "call {j}: key {}",
+                        client.key(&c.request, cell.replicate)
+                    ));
+                }
+                status = Some(CellStatus::Incomplete { missing });
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        progress.call_done(cell, entry.usage().completion_tokens);
+        prompt_tokens += entry.usage().prompt_tokens;
+        completion_tokens += entry.usage().completion_tokens;
+        keys.push(entry.key.clone());
+        for &r in &call.example_rows {
+            shown_ids.insert(pool.matrix.meta()[r].stay);
+            let vals: Vec<f64> = columns
+                .iter()
+                .map(|c| pool.matrix.column(c).map(|col| col[r]).unwrap_or(f64::NAN))
+                .collect();
+            shown_rows.insert(row_key(&vals));
+        }
+        rows.add(
+            call.index,
+            parse::parse(&entry.response.text, &columns),
+            &shown_rows,
+        );
+        if enough(&rows) {
+            status = Some(CellStatus::Complete);
+        } else if rows.calls >= budget {
+            status = Some(CellStatus::BudgetReached);
+        } else if rows.calls >= profile.min_calls && rows.valid_rate() < profile.min_valid_rate {
+            status = Some(CellStatus::GaveUp);
+        }
+    }
+    // the first n valid rows form the cell (so smaller runs are prefixes of larger ones)
+    rows.rows.truncate(cell.rows);
+    rows.row_call.truncate(cell.rows);
+    Ok(CellResult {
+        cell: cell.clone(),
+        status: status.unwrap_or(CellStatus::BudgetReached),
+        calls: rows.calls,
+        valid_rows: rows.rows.len(),
+        valid_rate: rows.valid_rate(),
+        columns: columns.iter().map(|s| s.to_string()).collect(),
+        rows,
+        shown_stay_ids: shown_ids,
+        prompt_tokens,
+        completion_tokens,
+        keys,
+    })
+}
+
+/// A file-system-safe name for a model label.
+pub fn slug(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Write `<dir>/<cell id>.csv` (the synthetic rows) and `<cell id>.json` (everything else).
+pub fn write_cell(dir: &Path, result: &CellResult) -> Result<PathBuf> {
+    let mut csv = result.columns.join(",");
+    csv.push('\n');
+    for row in &result.rows.rows {
+        let line: Vec<String> = row
+            .iter()
+            .map(|v| {
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    canonical(*v)
+                }
+            })
+            .collect();
+        csv.push_str(&line.join(","));
+        csv.push('\n');
+    }
+    let path = dir.join(format!("{}.csv", result.cell.id()));
+    write_atomic(&path, csv.as_bytes())?;
+    let json = serde_json::to_vec_pretty(&serde_json::json!({
+        "cell": result.cell,
+        "status": result.status,
+        "calls": result.calls,
+        "valid_rows": result.valid_rows,
+        "valid_rate": result.valid_rate,
+        "candidate_lines": result.rows.candidate_lines,
+        "rejects": result.rows.rejects.iter().map(|(k, v)| (k.name(), v)).collect::<std::collections::BTreeMap<_, _>>(),
+        "out_of_range": result.rows.out_of_range,
+        "shown_stay_ids": result.shown_stay_ids,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "keys": result.keys,
+    }))
+    .map_err(|e| Error::Invalid(e.to_string()))?;
+    write_atomic(&dir.join(format!("{}.json", result.cell.id())), &json)?;
+    Ok(path)
+}

@@ -1,0 +1,25 @@
+//! synthehr — a reproducible case study of LLM-generated synthetic ICU records (eICU): fidelity,
+//! utility across hospitals, fairness and privacy, reproducing Lin, Yu & Lee (CHIL 2025).
+//!
+//! The notebook-facing API is the [`prelude`]; the `synthehr` binary is a thin CLI over [`app`].
+
+pub mod app;
+pub mod cohort;
+pub mod data;
+pub mod error;
+pub mod fsutil;
+pub mod generate;
+pub mod llm;
+
+pub use error::{Error, Result};
+
+/// What a notebook needs, in one import: `use synthehr::prelude::*;`.
+pub mod prelude {
+    pub use crate::cohort::schema::{self, column_names, top_k};
+    pub use crate::cohort::split::{self, Split};
+    pub use crate::cohort::{Cohort, CohortSummary, DesignMatrix, SourceKind};
+    pub use crate::data::data_dir;
+    pub use crate::error::{Error, Result};
+    pub use crate::generate::baselines::Baseline;
+    pub use crate::generate::{Cell, Profile, Strategy};
+}

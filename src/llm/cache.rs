@@ -1,0 +1,171 @@
+//! The content-addressed LLM response cache: one JSON file per answer under
+//! `cache/llm/<first two hex digits>/<key>.json`, written atomically.
+//!
+//! The key is the sha256 of the canonical JSON of everything that can change the answer: cache
+//! schema version, model fingerprint, the full messages, every sampling parameter (defaults made
+//! explicit) and the replicate index. An entry stores the answer and the key's inputs **without
+//! the messages** (they hold real example rows): the template id and hash, the prompt hash and
+//! the example row ids instead.
+
+use super::fingerprint::ModelFingerprint;
+use super::provider::{Completion, Usage};
+use super::request::{canonical_json, ChatRequest, Sampling};
+use crate::error::{Error, Result};
+use crate::fsutil::{sha256_hex, write_atomic};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// Bump when the key's inputs or the entry format change.
+pub const CACHE_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheMode {
+    /// Offline: a miss is an error listing what is missing.
+    Replay,
+    /// Call the provider on a miss and store the answer.
+    Record,
+    /// Call again and overwrite.
+    Refresh,
+}
+
+/// The cache key of a request.
+pub fn key(fp: &ModelFingerprint, req: &ChatRequest, replicate: u32) -> String {
+    let inputs = json!({
+        "schema": CACHE_SCHEMA,
+        "model": fp,
+        "messages": req.messages,
+        "sampling": req.sampling,
+        "replicate": replicate,
+    });
+    sha256_hex(canonical_json(&inputs).as_bytes())
+}
+
+/// Hash of the messages alone (stored instead of the messages).
+pub fn prompt_hash(req: &ChatRequest) -> String {
+    sha256_hex(canonical_json(&json!(req.messages)).as_bytes())
+}
+
+/// Where a request came from, stored with its answer (no real rows).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub template_id: String,
+    pub template_hash: String,
+    /// Ids (patientunitstayid) of the real rows shown in the prompt.
+    pub example_row_ids: Vec<i64>,
+    /// The experiment cell and call this answer belongs to (profile, strategy, features, ...).
+    pub cell: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub schema: u32,
+    pub key: String,
+    pub model: ModelFingerprint,
+    pub sampling: Sampling,
+    pub replicate: u32,
+    pub prompt_hash: String,
+    pub provenance: Provenance,
+    pub response: Completion,
+    pub latency_ms: u64,
+    pub created_at: String,
+}
+
+impl Entry {
+    pub fn usage(&self) -> &Usage {
+        &self.response.usage
+    }
+}
+
+/// Result of looking a key up.
+#[derive(Debug)]
+pub enum Lookup {
+    Hit(Box<Entry>),
+    Miss,
+    /// The file exists but cannot be used (truncated, garbage, wrong key); never served.
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Cache { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path_for(&self, key: &str) -> PathBuf {
+        self.root
+            .join(&key[..2.min(key.len())])
+            .join(format!("{key}.json"))
+    }
+
+    pub fn get(&self, key: &str) -> Lookup {
+        let path = self.path_for(key);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(e) => return Lookup::Corrupt(format!("{}: {e}", path.display())),
+        };
+        match check_entry(&bytes, Some(key)) {
+            Ok(entry) => Lookup::Hit(Box::new(entry)),
+            Err(why) => Lookup::Corrupt(format!("{}: {why}", path.display())),
+        }
+    }
+
+    pub fn put(&self, entry: &Entry) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(entry)
+            .map_err(|e| Error::Cache(format!("cannot serialise entry {}: {e}", entry.key)))?;
+        write_atomic(&self.path_for(&entry.key), &bytes)
+    }
+
+    /// Every `*.json` file under the root (sorted).
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let Ok(shards) = std::fs::read_dir(&self.root) else {
+            return out;
+        };
+        for shard in shards.flatten() {
+            if let Ok(files) = std::fs::read_dir(shard.path()) {
+                for f in files.flatten() {
+                    out.push(f.path());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// Parse and check an entry's bytes: valid JSON of the right schema, a 64-hex key, matching
+/// the expected key when given, and a non-empty answer.
+pub fn check_entry(bytes: &[u8], expected_key: Option<&str>) -> std::result::Result<Entry, String> {
+    let entry: Entry =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a valid cache entry: {e}"))?;
+    if entry.schema != CACHE_SCHEMA {
+        return Err(format!(
+            "cache schema {} (expected {CACHE_SCHEMA})",
+            entry.schema
+        ));
+    }
+    if entry.key.len() != 64 || !entry.key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("malformed key {:?}", entry.key));
+    }
+    if let Some(k) = expected_key {
+        if entry.key != k {
+            return Err(format!("holds key {} instead of {k}", entry.key));
+        }
+    }
+    Ok(entry)
+}
+
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

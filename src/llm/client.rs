@@ -1,0 +1,251 @@
+//! The LLM client: cache first, then the provider with bounded concurrency, a per-request
+//! timeout and retries with exponential backoff and full jitter (honouring Retry-After).
+
+use super::cache::{self, Cache, CacheMode, Entry, Lookup, Provenance};
+use super::fingerprint::ModelFingerprint;
+use super::provider::{self, CallError, Completion, ProviderKind};
+use super::request::ChatRequest;
+use crate::error::{Error, Result};
+use rand::Rng;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Full jitter: uniform in [0, min(cap, base * 2^attempt)].
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << attempt.min(16));
+        let ceiling = exp.min(self.cap);
+        let ms = rand::thread_rng().gen_range(0..=ceiling.as_millis().max(1) as u64);
+        Duration::from_millis(ms)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub provider: ProviderKind,
+    pub base_url: String,
+    /// Model id sent to the provider.
+    pub model: String,
+    pub fingerprint: ModelFingerprint,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub mode: CacheMode,
+}
+
+/// Counters a run reports (requests made, cache hits, tokens).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub hits: AtomicU64,
+    pub recorded: AtomicU64,
+    pub prompt_tokens: AtomicU64,
+    pub completion_tokens: AtomicU64,
+}
+
+pub struct LlmClient {
+    cfg: ClientConfig,
+    api_key: Option<String>,
+    http: reqwest::Client,
+    slots: Arc<Semaphore>,
+    cache: Cache,
+    pub counters: Counters,
+}
+
+/// A failed lookup or call, with the key and cell so a replay miss can be listed.
+#[derive(Debug, Clone)]
+pub struct Miss {
+    pub key: String,
+    pub cell: serde_json::Value,
+}
+
+impl LlmClient {
+    pub fn new(cfg: ClientConfig, cache: Cache) -> Result<Self> {
+        let api_key = std::env::var(cfg.provider.key_env())
+            .ok()
+            .filter(|k| !k.is_empty());
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .build()
+            .map_err(|e| Error::Llm(format!("cannot build the HTTP client: {e}")))?;
+        Ok(LlmClient {
+            slots: Arc::new(Semaphore::new(cfg.concurrency.max(1))),
+            cfg,
+            api_key,
+            http,
+            cache,
+            counters: Counters::default(),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    pub fn key(&self, req: &ChatRequest, replicate: u32) -> String {
+        cache::key(&self.cfg.fingerprint, req, replicate)
+    }
+
+    /// Answer a request from the cache or the provider, according to the mode.
+    pub async fn complete(
+        &self,
+        req: &ChatRequest,
+        replicate: u32,
+        provenance: Provenance,
+    ) -> Result<Entry> {
+        let key = self.key(req, replicate);
+        if self.cfg.mode != CacheMode::Refresh {
+            match self.cache.get(&key) {
+                Lookup::Hit(e) => {
+                    self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(*e);
+                }
+                Lookup::Corrupt(why) if self.cfg.mode == CacheMode::Replay => {
+                    return Err(Error::Cache(format!("corrupt entry skipped: {why}")));
+                }
+                Lookup::Corrupt(why) => {
+                    eprintln!("warning: corrupt cache entry will be re-recorded: {why}");
+                }
+                Lookup::Miss if self.cfg.mode == CacheMode::Replay => {
+                    return Err(Error::Cache(format!(
+                        "replay miss: key {key} for {}",
+                        provenance.cell
+                    )));
+                }
+                Lookup::Miss => {}
+            }
+        }
+        let started = Instant::now();
+        let completion = self.call_with_retries(req).await?;
+        let entry = Entry {
+            schema: cache::CACHE_SCHEMA,
+            key,
+            model: self.cfg.fingerprint.clone(),
+            sampling: req.sampling.clone(),
+            replicate,
+            prompt_hash: cache::prompt_hash(req),
+            provenance,
+            response: completion,
+            latency_ms: started.elapsed().as_millis() as u64,
+            created_at: cache::now_rfc3339(),
+        };
+        self.cache.put(&entry)?;
+        self.counters.recorded.fetch_add(1, Ordering::Relaxed);
+        Ok(entry)
+    }
+
+    async fn call_with_retries(&self, req: &ChatRequest) -> Result<Completion> {
+        let mut attempt = 0;
+        loop {
+            match self.call_once(req).await {
+                Ok(c) => {
+                    self.counters
+                        .prompt_tokens
+                        .fetch_add(c.usage.prompt_tokens, Ordering::Relaxed);
+                    self.counters
+                        .completion_tokens
+                        .fetch_add(c.usage.completion_tokens, Ordering::Relaxed);
+                    return Ok(c);
+                }
+                Err(CallError::Fatal(m)) => {
+                    return Err(Error::Llm(format!(
+                        "{} at {}: {m}",
+                        self.cfg.provider.name(),
+                        self.cfg.base_url
+                    )))
+                }
+                Err(CallError::Retryable {
+                    message,
+                    retry_after,
+                }) => {
+                    attempt += 1;
+                    if attempt >= self.cfg.retry.max_attempts {
+                        return Err(Error::Llm(format!(
+                            "{} at {}: gave up after {attempt} attempts: {message}",
+                            self.cfg.provider.name(),
+                            self.cfg.base_url
+                        )));
+                    }
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    let wait = retry_after
+                        .map(|d| d.min(self.cfg.retry.cap))
+                        .unwrap_or_else(|| self.cfg.retry.backoff(attempt));
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn call_once(&self, req: &ChatRequest) -> std::result::Result<Completion, CallError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| CallError::Fatal("client shut down".into()))?;
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let wire = provider::build(
+            self.cfg.provider,
+            &self.cfg.base_url,
+            &self.cfg.model,
+            self.api_key.as_deref(),
+            req,
+        );
+        let mut rb = self.http.post(&wire.url).json(&wire.body);
+        for (k, v) in &wire.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let resp = rb.send().await.map_err(|e| CallError::Retryable {
+            message: if e.is_timeout() {
+                format!("timed out after {:?}", self.cfg.timeout)
+            } else if e.is_connect() {
+                format!(
+                    "cannot connect to {} (is the server running?)",
+                    self.cfg.base_url
+                )
+            } else {
+                format!("request failed: {e}")
+            },
+            retry_after: None,
+        })?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64);
+        let body = resp.text().await.map_err(|e| CallError::Retryable {
+            message: format!("reading the response failed: {e}"),
+            retry_after: None,
+        })?;
+        if !(200..300).contains(&status) {
+            return Err(provider::classify_status(status, retry_after, &body));
+        }
+        provider::parse(self.cfg.provider, &body)
+    }
+}

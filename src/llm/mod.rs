@@ -1,0 +1,15 @@
+//! LLM providers, canonical requests and the content-addressed response cache.
+
+pub mod cache;
+pub mod client;
+pub mod fingerprint;
+pub mod pricing;
+pub mod provider;
+pub mod request;
+pub mod stats;
+
+pub use cache::{Cache, CacheMode, Entry, Lookup, Provenance};
+pub use client::{ClientConfig, LlmClient, RetryPolicy};
+pub use fingerprint::{ModelFingerprint, ServerInfo};
+pub use provider::{Completion, ProviderKind, Usage};
+pub use request::{ChatRequest, Message, Sampling};

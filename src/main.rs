@@ -1,0 +1,171 @@
+//! The `synthehr` command line: parses arguments and calls the library.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use synthehr::app::{self, GenerateOptions};
+use synthehr::cohort::SourceKind;
+use synthehr::llm::{CacheMode, ProviderKind};
+
+#[derive(Parser)]
+#[command(
+    name = "synthehr",
+    version,
+    about = "Reproducible case study: can LLMs generate useful, fair, private synthetic ICU records?",
+    long_about = "synthehr builds the eICU design matrix of Lin, Yu & Lee (CHIL 2025), generates \
+synthetic rows with LLMs through a committed, content-addressed response cache, measures fidelity, \
+utility, fairness and privacy, and renders the report."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Real data: build the 83-column design matrix.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Generate synthetic rows for a profile's grid with an LLM, through the response cache.
+    Generate(GenerateArgs),
+    /// Classical generators (independent marginals, Gaussian copula) over a profile's grid.
+    Baselines {
+        /// Profile name (profiles/NAME.toml) or path.
+        #[arg(long, default_value = "local")]
+        profile: String,
+        /// Data directory (defaults to $SYNTHEHR_DATA, then the download cache).
+        #[arg(long, env = "SYNTHEHR_DATA")]
+        data: Option<PathBuf>,
+        #[arg(long, default_value = "target/synthetic")]
+        out: PathBuf,
+    },
+    /// Inspect and check the LLM response cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Build the design matrix (parquet + csv) and cohort.json from real data, and print the
+    /// cohort summary (the analog of the paper's Table 6).
+    Build {
+        /// Which source layout the data has.
+        #[arg(long, value_enum, default_value = "eicu-demo")]
+        source: SourceKind,
+        /// Data directory (eicu-demo: the folder holding eicu-demo/ and yaib-eicu-demo/;
+        /// eicu-raw: the folder of PhysioNet tables; matrix: the CSV/Parquet file).
+        /// Defaults to $SYNTHEHR_DATA, then the download cache.
+        #[arg(long, env = "SYNTHEHR_DATA")]
+        data: Option<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "target/cohort")]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// Profile name (profiles/NAME.toml) or path.
+    #[arg(long, default_value = "local")]
+    profile: String,
+    #[arg(long, value_enum, default_value = "openai-compatible")]
+    provider: ProviderKind,
+    /// API base URL (default: the provider's public API). A loopback URL means a local server
+    /// whose fingerprint is read from server.json (scripts/local-llm.sh serve).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Model id sent to the provider.
+    #[arg(long)]
+    model: String,
+    /// API snapshot of the model (e.g. o1-2024-12-17); part of every cache key.
+    #[arg(long)]
+    snapshot: Option<String>,
+    /// server.json of a local server (default: $SYNTHEHR_LLM_DIR/server.json).
+    #[arg(long)]
+    server_info: Option<PathBuf>,
+    /// record: call on a miss; replay: cache only (a miss is an error); refresh: call again.
+    #[arg(long, value_enum, default_value = "record")]
+    mode: CacheMode,
+    /// Same as --mode replay: no network at all.
+    #[arg(long)]
+    offline: bool,
+    /// Only these stages of the profile (repeatable).
+    #[arg(long = "stage")]
+    stages: Vec<String>,
+    /// Requests in flight (default: the profile's; match the server's slots).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout_secs: u64,
+    #[arg(long, env = "SYNTHEHR_DATA")]
+    data: Option<PathBuf>,
+    #[arg(long, default_value = "cache/llm")]
+    cache: PathBuf,
+    #[arg(long, default_value = "target/synthetic")]
+    out: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Entries, bytes, tokens and cost per model, entries per experiment cell.
+    Stats {
+        #[arg(long, default_value = "cache/llm")]
+        cache: PathBuf,
+    },
+    /// Re-check every entry: parses, key matches its file name and shard, no duplicates.
+    /// Exits non-zero when anything is corrupt, orphaned or duplicated.
+    Verify {
+        #[arg(long, default_value = "cache/llm")]
+        cache: PathBuf,
+    },
+    /// List corrupt and orphaned files; delete them with --yes.
+    Prune {
+        #[arg(long, default_value = "cache/llm")]
+        cache: PathBuf,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data = synthehr::data::data_dir;
+    let result = match cli.command {
+        Command::Data(DataCommand::Build {
+            source,
+            data: d,
+            out,
+        }) => app::data_build(source, &data(d), &out),
+        Command::Generate(g) => app::generate(&GenerateOptions {
+            profile: g.profile,
+            provider: g.provider,
+            base_url: g.base_url,
+            model: g.model,
+            snapshot: g.snapshot,
+            server_info: g.server_info,
+            mode: if g.offline { CacheMode::Replay } else { g.mode },
+            data: data(g.data),
+            cache: g.cache,
+            out: g.out,
+            timeout_secs: g.timeout_secs,
+            concurrency: g.concurrency,
+            stages: g.stages,
+        }),
+        Command::Baselines {
+            profile,
+            data: d,
+            out,
+        } => app::baselines(&profile, &data(d), &out),
+        Command::Cache(CacheCommand::Stats { cache }) => app::cache_stats(&cache),
+        Command::Cache(CacheCommand::Verify { cache }) => app::cache_verify(&cache),
+        Command::Cache(CacheCommand::Prune { cache, yes }) => app::cache_prune(&cache, yes),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

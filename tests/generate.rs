@@ -1,0 +1,341 @@
+//! Generation on the real demo data: prompts per strategy, the call plan, a full run against a
+//! scripted server (nothing real reaches the cache), nested row targets and the baselines.
+
+mod common;
+
+use common::stub::{self, openai_body, Reply};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use std::time::Duration;
+use synthehr::cohort::{split, Cohort, SourceKind};
+use synthehr::generate::baselines::{self, Baseline};
+use synthehr::generate::plan::{plan_call, rows_csv, MemberPool};
+use synthehr::generate::run::{run_cell, CellStatus, NoProgress};
+use synthehr::generate::{Cell, Profile, Strategy};
+use synthehr::llm::*;
+
+fn demo() -> &'static (Cohort, split::Split) {
+    static C: OnceLock<(Cohort, split::Split)> = OnceLock::new();
+    C.get_or_init(|| {
+        let c = Cohort::build(SourceKind::EicuDemo, &common::real_data()).unwrap();
+        let s = split::members_holdout(&c.matrix, 0.3, 20250425).unwrap();
+        (c, s)
+    })
+}
+
+fn pool() -> MemberPool<'static> {
+    let (c, s) = demo();
+    MemberPool {
+        matrix: &c.matrix,
+        rows: s.train.clone(),
+    }
+}
+
+fn cell(strategy: Strategy, features: usize, rows: usize) -> Cell {
+    Cell {
+        stage: "t".into(),
+        strategy,
+        features,
+        rows,
+        replicate: 0,
+        examples_per_call: 8,
+        rows_per_call: 5,
+    }
+}
+
+fn profile() -> Profile {
+    Profile::find("smoke").unwrap()
+}
+
+#[test]
+fn each_strategy_prompt_says_what_it_must_and_nothing_it_must_not() {
+    let p = pool();
+    let members: BTreeSet<i64> = p.rows.iter().map(|&r| p.matrix.meta()[r].stay).collect();
+    for s in Strategy::ALL {
+        let c = cell(s, 82, 10);
+        let call = plan_call(&profile(), &c, &p, 3).unwrap();
+        let user = &call.request.messages[1].content;
+        let header = c.columns().join(",");
+        assert!(user.contains(&header), "{s:?}: header");
+        assert!(user.contains("Here are 8 records"), "{s:?}: example count");
+        assert!(user.contains("Write 5 new records"), "{s:?}: rows asked");
+        assert_eq!(call.example_rows.len(), 8);
+        // every shown row is a member, and its CSV line is in the prompt
+        let shown: Vec<i64> = call.provenance.example_row_ids.clone();
+        assert!(
+            shown.iter().all(|id| members.contains(id)),
+            "{s:?}: a non-member was shown"
+        );
+        let csv = rows_csv(p.matrix, &call.example_rows, &c.columns());
+        for line in csv.lines().skip(1) {
+            assert!(user.contains(line), "{s:?}: example row missing");
+        }
+        let has_schema = user.contains("Column definitions");
+        let has_cond = user.contains("column by column");
+        let has_group = user.contains("one group of patients");
+        assert_eq!(has_schema, s != Strategy::Naive, "{s:?}: schema part");
+        assert_eq!(
+            has_cond,
+            matches!(s, Strategy::Conditional | Strategy::Group),
+            "{s:?}: conditional part"
+        );
+        assert_eq!(has_group, s == Strategy::Group, "{s:?}: group part");
+        if has_schema {
+            assert!(
+                user.contains("- lactate_last_early: number in mmol/L, from 0 to 30."),
+                "{s:?}: {user}"
+            );
+            assert!(user.contains("Exactly one of race_black"), "{s:?}");
+        }
+        if has_group {
+            // call 3 is the 4th cell of GROUPS: black/female
+            assert!(user.contains("female African American patients"), "{user}");
+            assert!(user.contains("race_black = 1 and is_female = 1"), "{user}");
+            let race = p.matrix.column("race_black").unwrap();
+            let fem = p.matrix.column("is_female").unwrap();
+            let in_group = call
+                .example_rows
+                .iter()
+                .filter(|&&r| race[r] == 1.0 && fem[r] == 1.0)
+                .count();
+            assert!(in_group >= 1, "group examples come from the group first");
+        }
+    }
+}
+
+#[test]
+fn calls_do_not_depend_on_the_row_target() {
+    let p = pool();
+    let a = plan_call(&profile(), &cell(Strategy::Group, 10, 200), &p, 7).unwrap();
+    let b = plan_call(&profile(), &cell(Strategy::Group, 10, 1000), &p, 7).unwrap();
+    assert_eq!(a.request, b.request);
+    let c = plan_call(&profile(), &cell(Strategy::Group, 10, 200), &p, 8).unwrap();
+    assert_ne!(a.request, c.request);
+    assert_ne!(a.seed, c.seed);
+}
+
+fn answer(rows: usize, salt: usize) -> String {
+    let cols = synthehr::cohort::schema::top_k(5).join(",");
+    let mut s = format!("Here you go:\n```csv\n{cols}\n");
+    for i in 0..rows {
+        s.push_str(&format!(
+            "{}.5,{},{}.25,{},{},{}\n",
+            1 + (i + salt) % 9,
+            i % 20,
+            3 + salt,
+            10 + i,
+            i % 2,
+            (i + salt) % 2
+        ));
+    }
+    s.push_str("```\n");
+    s
+}
+
+fn client(url: &str, cache: &std::path::Path, mode: CacheMode) -> LlmClient {
+    LlmClient::new(
+        ClientConfig {
+            provider: ProviderKind::OpenaiCompatible,
+            base_url: url.into(),
+            model: "stub".into(),
+            fingerprint: ModelFingerprint::api(ProviderKind::OpenaiCompatible, "stub", None),
+            concurrency: 4,
+            timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+            mode,
+        },
+        Cache::new(cache),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_fills_the_cache_without_real_rows_and_replays_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let replies: Vec<Reply> = (0..12)
+        .map(|i| Reply::ok(&openai_body(&answer(5, i))))
+        .collect();
+    let s = stub::start(replies).await;
+    let p = pool();
+    let prof = profile();
+    let big = Cell {
+        features: 5,
+        rows: 20,
+        ..cell(Strategy::Naive, 5, 20)
+    };
+    let rec = client(&s.url, dir.path(), CacheMode::Record);
+    let r = run_cell(&rec, &prof, &big, &p, &NoProgress).await.unwrap();
+    assert_eq!(r.status, CellStatus::Complete, "{:?}", r.rows.rejects);
+    assert_eq!(r.valid_rows, 20);
+    assert!(r.calls >= 4);
+
+    // no cache file holds any shown row or any prompt text
+    let mut shown_lines = Vec::new();
+    for j in 0..r.calls {
+        let call = plan_call(&prof, &big, &p, j).unwrap();
+        let csv = rows_csv(p.matrix, &call.example_rows, &big.columns());
+        shown_lines.extend(
+            csv.lines()
+                .skip(1)
+                .filter(|l| l.len() > 8)
+                .map(str::to_string),
+        );
+    }
+    assert!(!shown_lines.is_empty());
+    for f in Cache::new(dir.path()).files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in &shown_lines {
+            assert!(
+                !text.contains(line.as_str()),
+                "{} contains the real row {line}",
+                f.display()
+            );
+        }
+        assert!(
+            !text.contains("Here are 8 records"),
+            "prompt text leaked into {}",
+            f.display()
+        );
+    }
+
+    // replay gives the same rows with zero requests; a smaller target is a prefix
+    let rep = client("http://127.0.0.1:9", dir.path(), CacheMode::Replay);
+    let again = run_cell(&rep, &prof, &big, &p, &NoProgress).await.unwrap();
+    assert_eq!(again.rows.rows.len(), r.rows.rows.len());
+    assert_eq!(
+        synthehr::generate::parse::row_key(&again.rows.rows[7]),
+        synthehr::generate::parse::row_key(&r.rows.rows[7])
+    );
+    let small = Cell {
+        rows: 10,
+        ..big.clone()
+    };
+    let prefix = run_cell(&rep, &prof, &small, &p, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(prefix.valid_rows, 10);
+    assert_eq!(&prefix.keys[..], &r.keys[..prefix.keys.len()]);
+    assert_eq!(
+        rep.counters
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+
+    // a larger target than the cache holds is reported as incomplete, listing missing calls
+    let larger = Cell {
+        rows: 40,
+        ..big.clone()
+    };
+    let inc = run_cell(&rep, &prof, &larger, &p, &NoProgress)
+        .await
+        .unwrap();
+    match inc.status {
+        CellStatus::Incomplete { missing } => {
+            assert!(missing[0].contains("replay miss"), "{missing:?}")
+        }
+        other => panic!("expected incomplete, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_model_that_writes_nothing_usable_is_given_up_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = vec!["1"; 300].join(",");
+    let s = stub::start(vec![Reply::ok(&openai_body(&junk))]).await;
+    let mut prof = profile();
+    prof.min_calls = 2;
+    prof.budget_factor = 3.0;
+    let c = Cell {
+        features: 5,
+        ..cell(Strategy::Schema, 5, 50)
+    };
+    let r = run_cell(
+        &client(&s.url, dir.path(), CacheMode::Record),
+        &prof,
+        &c,
+        &pool(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, CellStatus::GaveUp);
+    assert_eq!(r.valid_rows, 0);
+    assert!(r.calls >= 2 && r.calls < 30);
+}
+
+fn corr(a: &[f64], b: &[f64]) -> f64 {
+    let pairs: Vec<(f64, f64)> = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| !x.is_nan() && !y.is_nan())
+        .map(|(x, y)| (*x, *y))
+        .collect();
+    let n = pairs.len() as f64;
+    let (mx, my) = (
+        pairs.iter().map(|p| p.0).sum::<f64>() / n,
+        pairs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let cov: f64 = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let vx: f64 = pairs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    let vy: f64 = pairs.iter().map(|(_, y)| (y - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+#[test]
+fn baselines_keep_marginals_and_the_copula_keeps_correlations() {
+    let (c, s) = demo();
+    let cols = [
+        "heartrate_first",
+        "heartrate_max",
+        "age",
+        "death",
+        "is_female",
+    ];
+    let n = 4000;
+    let real = |name: &str| -> Vec<f64> {
+        s.train
+            .iter()
+            .map(|&i| c.matrix.column(name).unwrap()[i])
+            .collect()
+    };
+    let missing = |v: &[f64]| v.iter().filter(|x| x.is_nan()).count() as f64 / v.len() as f64;
+    let mean = |v: &[f64]| {
+        let o: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+        o.iter().sum::<f64>() / o.len() as f64
+    };
+    let r_corr = corr(&real("heartrate_first"), &real("heartrate_max"));
+    assert!(r_corr > 0.5, "real correlation {r_corr}");
+    for b in Baseline::ALL {
+        let rows = baselines::generate(b, &c.matrix, &s.train, &cols, n, 1).unwrap();
+        assert_eq!(rows.len(), n);
+        assert_eq!(
+            rows,
+            baselines::generate(b, &c.matrix, &s.train, &cols, n, 1).unwrap(),
+            "seeded"
+        );
+        let col = |j: usize| -> Vec<f64> { rows.iter().map(|r| r[j]).collect() };
+        for (j, name) in cols.iter().enumerate() {
+            let (rm, sm) = (missing(&real(name)), missing(&col(j)));
+            assert!((rm - sm).abs() < 0.03, "{b:?} {name}: missing {rm} vs {sm}");
+            let (rmu, smu) = (mean(&real(name)), mean(&col(j)));
+            assert!(
+                (rmu - smu).abs() <= 0.05 * rmu.abs().max(0.2),
+                "{b:?} {name}: mean {rmu} vs {smu}"
+            );
+        }
+        // binaries stay binary
+        assert!(col(3).iter().all(|v| v.is_nan() || *v == 0.0 || *v == 1.0));
+        let sc = corr(&col(0), &col(1));
+        match b {
+            Baseline::Marginals => assert!(
+                sc.abs() < 0.1,
+                "marginals should break correlation, got {sc}"
+            ),
+            Baseline::Copula => assert!(
+                (sc - r_corr).abs() < 0.15,
+                "copula corr {sc} vs real {r_corr}"
+            ),
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! The LLM client and cache against a scripted loopback server: each provider's JSON, retries,
+//! timeouts, malformed answers, replay misses, key sensitivity, concurrency and corrupt files.
+
+mod common;
+
+use common::stub::{self, openai_body, Reply};
+use serde_json::json;
+use std::time::Duration;
+use synthehr::llm::cache::{self, Lookup};
+use synthehr::llm::stats;
+use synthehr::llm::*;
+
+fn fp() -> ModelFingerprint {
+    ModelFingerprint {
+        provider: ProviderKind::OpenaiCompatible,
+        model: "m".into(),
+        snapshot: None,
+        gguf_sha256: Some("ab".repeat(32)),
+        server_build: Some("b1".into()),
+        threads: Some(1),
+        slots: Some(4),
+    }
+}
+
+fn req(text: &str) -> ChatRequest {
+    ChatRequest {
+        messages: vec![Message::system("sys"), Message::user(text)],
+        sampling: Sampling {
+            temperature: 0.7,
+            top_p: 0.9,
+            max_tokens: 64,
+            seed: Some(1),
+            ..Sampling::default()
+        },
+    }
+}
+
+fn client(
+    provider: ProviderKind,
+    url: &str,
+    cache: &std::path::Path,
+    mode: CacheMode,
+) -> LlmClient {
+    let mut f = fp();
+    f.provider = provider;
+    LlmClient::new(
+        ClientConfig {
+            provider,
+            base_url: url.into(),
+            model: "m".into(),
+            fingerprint: f,
+            concurrency: 4,
+            timeout: Duration::from_millis(800),
+            retry: RetryPolicy {
+                max_attempts: 4,
+                base: Duration::from_millis(5),
+                cap: Duration::from_millis(50),
+            },
+            mode,
+        },
+        Cache::new(cache),
+    )
+    .unwrap()
+}
+
+fn prov() -> Provenance {
+    Provenance {
+        template_id: "t".into(),
+        cell: json!({"profile": "test", "strategy": "naive", "features": 5}),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn each_provider_answers_and_the_second_run_replays_with_zero_requests() {
+    let bodies = [
+        (ProviderKind::OpenaiCompatible, openai_body("a,b\n1,2")),
+        (
+            ProviderKind::Anthropic,
+            json!({"model": "m", "content": [{"type": "text", "text": "a,b\n1,2"}], "stop_reason": "end_turn", "usage": {"input_tokens": 11, "output_tokens": 7}}).to_string(),
+        ),
+        (
+            ProviderKind::Gemini,
+            json!({"candidates": [{"content": {"parts": [{"text": "a,b\n"}, {"text": "1,2"}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 7}}).to_string(),
+        ),
+    ];
+    for (kind, body) in bodies {
+        let dir = tempfile::tempdir().unwrap();
+        let s = stub::start(vec![Reply::ok(&body)]).await;
+        let c = client(kind, &s.url, dir.path(), CacheMode::Record);
+        let e = c.complete(&req("hello"), 0, prov()).await.unwrap();
+        assert_eq!(e.response.text, "a,b\n1,2", "{kind:?}");
+        assert_eq!(e.usage().prompt_tokens, 11);
+        assert_eq!(e.usage().completion_tokens, 7);
+        assert_eq!(s.requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // the request carried the sampling parameters
+        let sent = s.bodies.lock().unwrap()[0].clone();
+        assert!(
+            sent.contains("0.7") && sent.contains("64"),
+            "{kind:?}: {sent}"
+        );
+
+        let replay = client(kind, "http://127.0.0.1:9", dir.path(), CacheMode::Replay);
+        let again = replay.complete(&req("hello"), 0, prov()).await.unwrap();
+        assert_eq!(again, e);
+        assert_eq!(
+            replay
+                .counters
+                .requests
+                .load(std::sync::atomic::Ordering::SeqCst),
+            0
+        );
+        assert_eq!(
+            replay
+                .counters
+                .hits
+                .load(std::sync::atomic::Ordering::SeqCst),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn retries_on_429_with_retry_after_and_on_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stub::start(vec![
+        Reply::status(429, "{\"error\":\"slow down\"}").header("retry-after", "0"),
+        Reply::status(500, "oops"),
+        Reply::ok(&openai_body("x,y")),
+    ])
+    .await;
+    let c = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let e = c.complete(&req("r"), 0, prov()).await.unwrap();
+    assert_eq!(e.response.text, "x,y");
+    assert_eq!(
+        c.counters.retries.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    assert_eq!(s.requests.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stub::start(vec![
+        Reply::ok(&openai_body("late")).delayed(Duration::from_secs(3)),
+        Reply::ok(&openai_body("ok")),
+    ])
+    .await;
+    let c = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let e = c.complete(&req("t"), 0, prov()).await.unwrap();
+    assert_eq!(e.response.text, "ok");
+}
+
+#[tokio::test]
+async fn failures_are_clear_errors_and_never_cached() {
+    for (reply, needle) in [
+        (Reply::ok("{not json"), "malformed JSON"),
+        (Reply::ok(r#"{"choices": [], "usage": {}}"#), "no choices"),
+        (Reply::status(401, "{\"error\":\"bad key\"}"), "HTTP 401"),
+        (Reply::status(503, "down"), "gave up after 4 attempts"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let s = stub::start(vec![reply]).await;
+        let c = client(
+            ProviderKind::OpenaiCompatible,
+            &s.url,
+            dir.path(),
+            CacheMode::Record,
+        );
+        let err = c
+            .complete(&req("f"), 0, prov())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{err}");
+        assert!(
+            Cache::new(dir.path()).files().is_empty(),
+            "a failed answer was cached: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreachable_server_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = client(
+        ProviderKind::OpenaiCompatible,
+        "http://127.0.0.1:9",
+        dir.path(),
+        CacheMode::Record,
+    );
+    let err = c
+        .complete(&req("u"), 0, prov())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot connect") && err.contains("127.0.0.1:9"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn replay_miss_names_the_key_and_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = client(
+        ProviderKind::OpenaiCompatible,
+        "http://127.0.0.1:9",
+        dir.path(),
+        CacheMode::Replay,
+    );
+    let err = c
+        .complete(&req("m"), 0, prov())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("replay miss") && err.contains(&c.key(&req("m"), 0)) && err.contains("naive"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_input_changes_the_key() {
+    let base = cache::key(&fp(), &req("hello"), 0);
+    let mut variants = Vec::new();
+    let mut r = req("hello");
+    r.sampling.temperature = 0.8;
+    variants.push(("temperature", cache::key(&fp(), &r, 0)));
+    let mut r = req("hello");
+    r.sampling.top_p = 0.95;
+    variants.push(("top_p", cache::key(&fp(), &r, 0)));
+    let mut r = req("hello");
+    r.sampling.seed = Some(2);
+    variants.push(("seed", cache::key(&fp(), &r, 0)));
+    let mut r = req("hello");
+    r.sampling.seed = None;
+    variants.push(("no seed", cache::key(&fp(), &r, 0)));
+    let mut r = req("hello");
+    r.sampling.max_tokens = 65;
+    variants.push(("max_tokens", cache::key(&fp(), &r, 0)));
+    let mut r = req("hello");
+    r.sampling.stop = vec!["\n\n".into()];
+    variants.push(("stop", cache::key(&fp(), &r, 0)));
+    let mut r = req("hello");
+    r.sampling.response_format = Some(json!({"type": "text"}));
+    variants.push(("response_format", cache::key(&fp(), &r, 0)));
+    variants.push(("message text", cache::key(&fp(), &req("hello!"), 0)));
+    variants.push(("replicate", cache::key(&fp(), &req("hello"), 1)));
+    let mut f = fp();
+    f.threads = Some(2);
+    variants.push(("threads", cache::key(&f, &req("hello"), 0)));
+    let mut f = fp();
+    f.slots = Some(1);
+    variants.push(("slots", cache::key(&f, &req("hello"), 0)));
+    let mut f = fp();
+    f.gguf_sha256 = Some("cd".repeat(32));
+    variants.push(("gguf", cache::key(&f, &req("hello"), 0)));
+    let mut f = fp();
+    f.server_build = Some("b2".into());
+    variants.push(("server build", cache::key(&f, &req("hello"), 0)));
+    let mut f = fp();
+    f.snapshot = Some("s".into());
+    variants.push(("snapshot", cache::key(&f, &req("hello"), 0)));
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(base.clone());
+    for (what, k) in variants {
+        assert_ne!(k, base, "{what} does not change the key");
+        assert!(seen.insert(k), "{what} collides with another variant");
+    }
+    assert_eq!(
+        cache::key(&fp(), &req("hello"), 0),
+        base,
+        "the key is deterministic"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_concurrent_writers_leave_one_valid_file_per_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stub::start(vec![Reply::ok(&openai_body("same"))]).await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (url, path) = (s.url.clone(), dir.path().to_path_buf());
+        tasks.push(tokio::spawn(async move {
+            let c = client(
+                ProviderKind::OpenaiCompatible,
+                &url,
+                &path,
+                CacheMode::Refresh,
+            );
+            c.complete(&req(&format!("k{}", i % 4)), 0, prov())
+                .await
+                .unwrap()
+                .key
+        }));
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for t in tasks {
+        keys.insert(t.await.unwrap());
+    }
+    assert_eq!(keys.len(), 4);
+    let files = Cache::new(dir.path()).files();
+    assert_eq!(files.len(), 4, "{files:?}");
+    let r = stats::verify(&Cache::new(dir.path()));
+    assert!(r.is_ok(), "{r}");
+}
+
+#[tokio::test]
+async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stub::start(vec![Reply::ok(&openai_body("fine"))]).await;
+    let c = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let good = c.complete(&req("good"), 0, prov()).await.unwrap();
+    let cache = Cache::new(dir.path());
+    // a truncated copy under another key and a garbage file
+    let bytes = std::fs::read(cache.path_for(&good.key)).unwrap();
+    let bad_key = c.key(&req("bad"), 0);
+    std::fs::create_dir_all(cache.path_for(&bad_key).parent().unwrap()).unwrap();
+    std::fs::write(cache.path_for(&bad_key), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(
+        dir.path().join(&good.key[..2]).join("zz-notes.txt"),
+        "hello",
+    )
+    .unwrap();
+
+    let r = stats::verify(&cache);
+    assert_eq!(
+        (r.valid, r.corrupt.len(), r.orphaned.len()),
+        (1, 1, 1),
+        "{r}"
+    );
+    assert!(!r.is_ok());
+    assert!(matches!(cache.get(&bad_key), Lookup::Corrupt(_)));
+
+    let replay = client(
+        ProviderKind::OpenaiCompatible,
+        "http://127.0.0.1:9",
+        dir.path(),
+        CacheMode::Replay,
+    );
+    let err = replay
+        .complete(&req("bad"), 0, prov())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("corrupt entry skipped"), "{err}");
+    // the good entry is still served
+    assert_eq!(
+        replay.complete(&req("good"), 0, prov()).await.unwrap().key,
+        good.key
+    );
+    // record mode re-records over the corrupt file
+    let s2 = stub::start(vec![Reply::ok(&openai_body("redo"))]).await;
+    let rec = client(
+        ProviderKind::OpenaiCompatible,
+        &s2.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    assert_eq!(
+        rec.complete(&req("bad"), 0, prov())
+            .await
+            .unwrap()
+            .response
+            .text,
+        "redo"
+    );
+}
+
+/// Opt-in: SYNTHEHR_LIVE_LLM=http://127.0.0.1:8080/v1 with a running llama-server.
+#[tokio::test]
+async fn live_llama_server_records_then_replays() {
+    let Ok(url) = std::env::var("SYNTHEHR_LIVE_LLM") else {
+        eprintln!("SYNTHEHR_LIVE_LLM not set: live test skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let info = ServerInfo::read(&synthehr::llm::fingerprint::default_server_info()).unwrap();
+    let mut c = client(
+        ProviderKind::OpenaiCompatible,
+        &url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let _ = &mut c;
+    let cfg = ClientConfig {
+        fingerprint: info.fingerprint("live"),
+        timeout: Duration::from_secs(300),
+        ..c.config().clone()
+    };
+    let c = LlmClient::new(cfg.clone(), Cache::new(dir.path())).unwrap();
+    let r = req("Write a CSV with header a,b and two rows of small integers.");
+    let e = c.complete(&r, 0, prov()).await.unwrap();
+    eprintln!(
+        "live answer ({} tokens, {} ms): {:?}",
+        e.usage().completion_tokens,
+        e.latency_ms,
+        e.response.text
+    );
+    assert!(!e.response.text.is_empty());
+    assert_eq!(
+        c.counters
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    let replay = LlmClient::new(
+        ClientConfig {
+            mode: CacheMode::Replay,
+            ..cfg
+        },
+        Cache::new(dir.path()),
+    )
+    .unwrap();
+    assert_eq!(replay.complete(&r, 0, prov()).await.unwrap(), e);
+    assert_eq!(
+        replay
+            .counters
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
