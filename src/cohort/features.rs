@@ -45,7 +45,7 @@ fn reduce(hours: &BTreeMap<i64, (f64, u32)>, agg: Agg, early: bool, is_sum_var: 
             .map(|(_, &(s, n))| if is_sum_var { s } else { s / n as f64 });
     let out = match agg {
         Agg::First => vals.next(),
-        Agg::Last => vals.last(),
+        Agg::Last => vals.next_back(),
         Agg::Min => vals.reduce(f64::min),
         Agg::Max => vals.reduce(f64::max),
         Agg::Sum => vals.reduce(|a, b| a + b),

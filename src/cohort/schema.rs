@@ -287,9 +287,10 @@ const ORDER: [&str; 82] = [
 ];
 
 /// A per-stay column: (family, kind, unit, range, description).
-fn stay_column(
-    name: &str,
-) -> Option<(Family, Kind, &'static str, Option<(f64, f64)>, &'static str)> {
+type StayColumn = (Family, Kind, &'static str, Option<(f64, f64)>, &'static str);
+
+/// Facts of a per-stay column.
+fn stay_column(name: &str) -> Option<StayColumn> {
     Some(match name {
         "ventdays" => (
             Family::OutcomeSide,
