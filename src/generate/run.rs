@@ -3,7 +3,7 @@
 //! rejection counts written under the output directory.
 
 use super::parse::{self, row_key, CellRows};
-use super::plan::{plan_call, Call, MemberPool};
+use super::plan::{plan_call, shown_row, Call, MemberPool};
 use super::profile::{Cell, Profile};
 use crate::cohort::matrix::canonical;
 use crate::error::{Error, Result};
@@ -113,10 +113,7 @@ pub async fn run_cell(
         keys.push(entry.key.clone());
         for &r in &call.example_rows {
             shown_ids.insert(pool.matrix.meta()[r].stay);
-            let vals: Vec<f64> = columns
-                .iter()
-                .map(|c| pool.matrix.column(c).map(|col| col[r]).unwrap_or(f64::NAN))
-                .collect();
+            let vals = shown_row(pool.matrix, r, &columns);
             shown_rows.insert(row_key(&vals));
         }
         rows.add(

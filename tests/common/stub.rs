@@ -13,7 +13,9 @@ use tokio::net::TcpListener;
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub body: Vec<u8>,
+    /// A Content-Length to announce instead of the true one (to simulate truncation).
+    pub declared_len: Option<usize>,
     pub delay: Duration,
 }
 
@@ -22,7 +24,8 @@ impl Reply {
         Reply {
             status: 200,
             headers: vec![],
-            body: body.into(),
+            body: body.as_bytes().to_vec(),
+            declared_len: None,
             delay: Duration::ZERO,
         }
     }
@@ -30,9 +33,23 @@ impl Reply {
         Reply {
             status,
             headers: vec![],
-            body: body.into(),
+            body: body.as_bytes().to_vec(),
+            declared_len: None,
             delay: Duration::ZERO,
         }
+    }
+    pub fn bytes(body: Vec<u8>) -> Self {
+        Reply {
+            status: 200,
+            headers: vec![],
+            body,
+            declared_len: None,
+            delay: Duration::ZERO,
+        }
+    }
+    pub fn declaring(mut self, len: usize) -> Self {
+        self.declared_len = Some(len);
+        self
     }
     pub fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
@@ -99,13 +116,15 @@ pub async fn start(replies: Vec<Reply>) -> Stub {
                     .push(String::from_utf8_lossy(&buf[header_end..]).to_string());
                 let r = replies[i.min(replies.len() - 1)].clone();
                 tokio::time::sleep(r.delay).await;
-                let mut resp = format!("HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n", r.status, r.body.len());
+                let len = r.declared_len.unwrap_or(r.body.len());
+                let mut resp = format!("HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {len}\r\nconnection: close\r\n", r.status);
                 for (k, v) in &r.headers {
                     resp.push_str(&format!("{k}: {v}\r\n"));
                 }
                 resp.push_str("\r\n");
-                resp.push_str(&r.body);
-                let _ = sock.write_all(resp.as_bytes()).await;
+                let mut bytes = resp.into_bytes();
+                bytes.extend_from_slice(&r.body);
+                let _ = sock.write_all(&bytes).await;
                 let _ = sock.shutdown().await;
             });
         }
