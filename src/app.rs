@@ -99,20 +99,66 @@ fn is_loopback(url: &str) -> bool {
 }
 
 /// The model fingerprint: a local server's `server.json` for loopback URLs, else the API id.
+///
+/// Every fingerprint used to record is also kept in `<cache>/../models/<slug>.json`, so a
+/// reviewer without the server (or on another machine) can replay: when `server.json` is absent
+/// the fingerprint of the same model id is taken from there.
 pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerprint> {
+    let registry = o.cache.parent().unwrap_or(Path::new(".")).join("models");
     if o.provider == ProviderKind::OpenaiCompatible && is_loopback(base_url) {
         let path = o
             .server_info
             .clone()
             .unwrap_or_else(llm::fingerprint::default_server_info);
-        Ok(ServerInfo::read(&path)?.fingerprint(&o.model))
-    } else {
-        Ok(ModelFingerprint::api(
-            o.provider,
-            &o.model,
-            o.snapshot.as_deref(),
-        ))
+        if path.is_file() || o.mode != CacheMode::Replay {
+            let fp = ServerInfo::read(&path)?.fingerprint(&o.model);
+            let bytes =
+                serde_json::to_vec_pretty(&fp).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+            crate::fsutil::write_atomic(
+                &registry.join(format!("{}.json", run::slug(&fp.label()))),
+                &bytes,
+            )?;
+            return Ok(fp);
+        }
+        let mut known = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&registry) {
+            for e in rd.flatten() {
+                if let Ok(fp) = std::fs::read(e.path())
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| {
+                        serde_json::from_slice::<ModelFingerprint>(&b).map_err(|e| e.to_string())
+                    })
+                {
+                    if fp.model == o.model && fp.provider == o.provider {
+                        known.push(fp);
+                    }
+                }
+            }
+        }
+        return match known.len() {
+            1 => {
+                eprintln!("no local server: replaying with the recorded fingerprint of {}", known[0].label());
+                Ok(known.remove(0))
+            }
+            0 => Err(crate::Error::Llm(format!(
+                "no server.json at {} and no recorded fingerprint for model '{}' in {}",
+                path.display(),
+                o.model,
+                registry.display()
+            ))),
+            _ => Err(crate::Error::Llm(format!(
+                "several recorded fingerprints for model '{}' in {}: {}; pass --server-info with the one to replay",
+                o.model,
+                registry.display(),
+                known.iter().map(|k| k.label()).collect::<Vec<_>>().join("; ")
+            ))),
+        };
     }
+    Ok(ModelFingerprint::api(
+        o.provider,
+        &o.model,
+        o.snapshot.as_deref(),
+    ))
 }
 
 struct Bar {
@@ -286,22 +332,7 @@ pub fn baselines(profile: &str, data: &Path, out: &Path) -> Result<()> {
             let dir = out
                 .join(format!("baseline-{}", b.name()))
                 .join(&profile.name);
-            let mut csv = cols.join(",");
-            csv.push('\n');
-            for r in &rows {
-                let line: Vec<String> = r
-                    .iter()
-                    .map(|v| {
-                        if v.is_nan() {
-                            String::new()
-                        } else {
-                            crate::cohort::matrix::canonical(*v)
-                        }
-                    })
-                    .collect();
-                csv.push_str(&line.join(","));
-                csv.push('\n');
-            }
+            let csv = crate::metrics::Frame::from_rows(&cols, &rows).to_csv();
             crate::fsutil::write_atomic(
                 &dir.join(format!(
                     "f{}-n{}-rep{}.csv",
@@ -366,5 +397,53 @@ pub fn cache_prune(cache: &Path, yes: bool) -> Result<()> {
     if !yes && !doomed.is_empty() {
         println!("(dry run; pass --yes to delete)");
     }
+    Ok(())
+}
+
+/// `synthehr cache redact`: re-apply the copy redaction to every stored answer, from the ids
+/// of the rows each call showed (after the redaction rule changes; keys do not change).
+pub fn cache_redact(cache: &Path, data: &Path) -> Result<()> {
+    use crate::generate::parse::{redact_copies, Shown};
+    use crate::generate::plan::shown_row;
+    let cohort = Cohort::build(SourceKind::EicuDemo, data)?;
+    let by_stay: std::collections::HashMap<i64, usize> = cohort
+        .matrix
+        .meta()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.stay, i))
+        .collect();
+    let c = Cache::new(cache);
+    let (mut changed, mut lines, mut skipped) = (0, 0, 0);
+    for f in c.files() {
+        let Some(mut e) = std::fs::read(&f)
+            .ok()
+            .and_then(|b| llm::cache::check_entry(&b, None).ok())
+        else {
+            skipped += 1;
+            continue;
+        };
+        let Some(k) = e.provenance.cell.get("features").and_then(|v| v.as_u64()) else {
+            skipped += 1;
+            continue;
+        };
+        let columns = crate::cohort::schema::top_k(k as usize);
+        let rows: Vec<Vec<f64>> = e
+            .provenance
+            .example_row_ids
+            .iter()
+            .filter_map(|id| by_stay.get(id))
+            .map(|&r| shown_row(&cohort.matrix, r, &columns))
+            .collect();
+        let (text, n) = redact_copies(&e.response.text, &columns, &Shown::new(&rows));
+        if n > 0 {
+            e.response.text = text;
+            e.redacted_lines += n;
+            c.put(&e)?;
+            changed += 1;
+            lines += n;
+        }
+    }
+    println!("redacted {lines} line(s) in {changed} entr(ies); {skipped} file(s) skipped (unreadable or without a cell)");
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fsutil;
 pub mod generate;
 pub mod llm;
+pub mod metrics;
 
 pub use error::{Error, Result};
 

@@ -132,6 +132,13 @@ enum CacheCommand {
         #[arg(long, default_value = "cache/llm")]
         cache: PathBuf,
     },
+    /// Re-apply the redaction of copied real rows to every stored answer (after the rule changes).
+    Redact {
+        #[arg(long, default_value = "cache/llm")]
+        cache: PathBuf,
+        #[arg(long, env = "SYNTHEHR_DATA")]
+        data: Option<PathBuf>,
+    },
     /// List corrupt and orphaned files; delete them with --yes.
     Prune {
         #[arg(long, default_value = "cache/llm")]
@@ -178,6 +185,9 @@ fn main() -> ExitCode {
         Command::Cache(CacheCommand::Stats { cache }) => app::cache_stats(&cache),
         Command::Cache(CacheCommand::Verify { cache }) => app::cache_verify(&cache),
         Command::Cache(CacheCommand::Prune { cache, yes }) => app::cache_prune(&cache, yes),
+        Command::Cache(CacheCommand::Redact { cache, data: d }) => {
+            app::cache_redact(&cache, &data(d))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -341,3 +341,50 @@ fn baselines_keep_marginals_and_the_copula_keeps_correlations() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_copied_example_row_never_reaches_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = pool();
+    let prof = profile();
+    let c = Cell {
+        features: 5,
+        rows: 5,
+        ..cell(Strategy::Naive, 5, 5)
+    };
+    let call = plan_call(&prof, &c, &p, 0).unwrap();
+    let csv = rows_csv(p.matrix, &call.example_rows, &c.columns());
+    let copied = csv.lines().nth(2).unwrap().to_string();
+    let answer = format!("{}\n{copied}\n1.5,2,3.25,11,0,1\n", c.columns().join(","));
+    let s = stub::start(vec![Reply::ok(&openai_body(&answer))]).await;
+    let r = run_cell(
+        &client(&s.url, dir.path(), CacheMode::Record),
+        &prof,
+        &c,
+        &p,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.valid_rows, 1);
+    assert_eq!(
+        r.rows.rejects[&synthehr::generate::parse::Reject::CopyOfShownRow],
+        1
+    );
+    let files = Cache::new(dir.path()).files();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(!text.contains(&copied), "the copied real row was cached");
+    assert!(text.contains("\"redacted_lines\": 1"), "{text}");
+    // replay counts it the same way
+    let again = run_cell(
+        &client("http://127.0.0.1:9", dir.path(), CacheMode::Replay),
+        &prof,
+        &c,
+        &p,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.rows.rejects, r.rows.rejects);
+}

@@ -72,6 +72,11 @@ impl Table {
         })
     }
 
+    /// Column names (lower case, trimmed).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
     pub fn opt_col(&self, name: &str) -> Option<usize> {
         let name = name.to_lowercase();
         self.header.iter().position(|h| *h == name)

@@ -138,23 +138,11 @@ pub fn norm_cdf(x: f64) -> f64 {
 
 /// Normal scores by average rank: Φ⁻¹(rank / (n + 1)).
 fn normal_scores(x: &[f64]) -> Vec<f64> {
-    let n = x.len();
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut out = vec![0.0; n];
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && x[idx[j + 1]] == x[idx[i]] {
-            j += 1;
-        }
-        let rank = (i + j) as f64 / 2.0 + 1.0;
-        for k in i..=j {
-            out[idx[k]] = norm_ppf(rank / (n as f64 + 1.0));
-        }
-        i = j + 1;
-    }
-    out
+    let n = x.len() as f64;
+    crate::metrics::stats::average_ranks(x)
+        .into_iter()
+        .map(|r| norm_ppf(r / (n + 1.0)))
+        .collect()
 }
 
 /// Lower Cholesky factor of a symmetric positive semi-definite matrix (with jitter).

@@ -29,7 +29,7 @@ impl Reject {
             Reject::OutOfRange => "out of range",
             Reject::MissingLabel => "missing label",
             Reject::Duplicate => "duplicate",
-            Reject::CopyOfShownRow => "copy of a shown row",
+            Reject::CopyOfShownRow => "copy or near copy of a shown row",
         }
     }
 }
@@ -101,36 +101,63 @@ fn header_map(fields: &[String], columns: &[&str]) -> Option<Vec<Option<usize>>>
     (found == columns.len()).then_some(map)
 }
 
-/// Parse an answer for `columns` (the last one is the label).
-pub fn parse(text: &str, columns: &[&str]) -> Parsed {
-    let mut out = Parsed::default();
+/// What one line of an answer is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// Blank, a code fence or prose: not a record.
+    Ignored,
+    Header,
+    /// A record: its values when every field parsed (NaN = missing), and the verdict.
+    Record {
+        values: Option<Vec<f64>>,
+        verdict: Result<(), Reject>,
+    },
+}
+
+/// The marker that replaces a line that copied a shown real row before an answer is cached
+/// (the cache never holds real rows); it parses as a `CopyOfShownRow` rejection.
+pub const REDACTED_COPY: &str = "[synthehr: removed a line that copied a real example row]";
+
+/// Classify every line of an answer for `columns` (the last one is the label).
+pub fn classify(text: &str, columns: &[&str]) -> Vec<Line> {
     let n = columns.len();
     let schema_cols: Vec<Option<&schema::Column>> =
         columns.iter().map(|c| schema::column(c)).collect();
     let label = n.checked_sub(1);
     let mut mapping: Option<Vec<Option<usize>>> = None;
+    let mut out = Vec::new();
     for raw in text.lines() {
         let line = raw.trim().trim_start_matches('\u{feff}');
+        if line == REDACTED_COPY {
+            out.push(Line::Record {
+                values: None,
+                verdict: Err(Reject::CopyOfShownRow),
+            });
+            continue;
+        }
         if line.is_empty() || line.starts_with("```") || !line.contains(',') {
-            continue; // blank, fence or prose
+            out.push(Line::Ignored); // blank, fence or prose
+            continue;
         }
         let mut fields = split_fields(line);
         if let Some(m) = header_map(&fields, columns) {
-            out.header_found = true;
             mapping = Some(m);
-            continue; // a (repeated) header
+            out.push(Line::Header); // a (repeated) header
+            continue;
         }
-        out.candidate_lines += 1;
         let expected = mapping.as_ref().map(|m| m.len()).unwrap_or(n);
         while fields.len() > expected && fields.last().is_some_and(|f| f.trim().is_empty()) {
             fields.pop(); // trailing commas
         }
         if fields.len() != expected {
-            *out.rejects.entry(Reject::WrongFieldCount).or_default() += 1;
+            out.push(Line::Record {
+                values: None,
+                verdict: Err(Reject::WrongFieldCount),
+            });
             continue;
         }
         let mut row = vec![f64::NAN; n];
-        let mut bad = None;
+        let mut unparseable = false;
         for (fi, f) in fields.iter().enumerate() {
             let ci = match &mapping {
                 Some(m) => match m[fi] {
@@ -142,33 +169,182 @@ pub fn parse(text: &str, columns: &[&str]) -> Parsed {
             match parse_value(f) {
                 Ok(v) => row[ci] = v,
                 Err(()) => {
-                    bad = Some(Reject::UnparseableNumber);
+                    unparseable = true;
                     break;
                 }
             }
         }
-        if bad.is_none() {
-            for (ci, v) in row.iter().enumerate() {
-                if v.is_nan() {
-                    continue;
-                }
-                if let Some(c) = schema_cols[ci] {
-                    if !c.in_range(*v) {
-                        *out.out_of_range.entry(columns[ci].to_string()).or_default() += 1;
-                        bad.get_or_insert(Reject::OutOfRange);
+        if unparseable {
+            out.push(Line::Record {
+                values: None,
+                verdict: Err(Reject::UnparseableNumber),
+            });
+            continue;
+        }
+        let out_of_range = row
+            .iter()
+            .enumerate()
+            .any(|(ci, v)| !v.is_nan() && schema_cols[ci].is_some_and(|c| !c.in_range(*v)));
+        let verdict = if out_of_range {
+            Err(Reject::OutOfRange)
+        } else if label.is_some_and(|l| row[l].is_nan()) {
+            Err(Reject::MissingLabel)
+        } else {
+            Ok(())
+        };
+        out.push(Line::Record {
+            values: Some(row),
+            verdict,
+        });
+    }
+    out
+}
+
+/// Parse an answer for `columns` (the last one is the label).
+pub fn parse(text: &str, columns: &[&str]) -> Parsed {
+    let mut out = Parsed::default();
+    for line in classify(text, columns) {
+        match line {
+            Line::Ignored => {}
+            Line::Header => out.header_found = true,
+            Line::Record { values, verdict } => {
+                out.candidate_lines += 1;
+                match (verdict, values) {
+                    (Ok(()), Some(row)) => out.rows.push(row),
+                    (Err(r), values) => {
+                        if r == Reject::OutOfRange {
+                            if let Some(row) = &values {
+                                for (ci, v) in row.iter().enumerate() {
+                                    if !v.is_nan()
+                                        && schema::column(columns[ci])
+                                            .is_some_and(|c| !c.in_range(*v))
+                                    {
+                                        *out.out_of_range
+                                            .entry(columns[ci].to_string())
+                                            .or_default() += 1;
+                                    }
+                                }
+                            }
+                        }
+                        *out.rejects.entry(r).or_default() += 1;
                     }
+                    (Ok(()), None) => {}
                 }
             }
         }
-        if bad.is_none() && label.is_some_and(|l| row[l].is_nan()) {
-            bad = Some(Reject::MissingLabel);
-        }
-        match bad {
-            Some(r) => *out.rejects.entry(r).or_default() += 1,
-            None => out.rows.push(row),
-        }
     }
     out
+}
+
+/// The real rows shown in a call, as the model saw them: for exact matching (row keys) and for
+/// near-copy matching (field tokens).
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    pub keys: HashSet<Vec<u64>>,
+    pub tokens: Vec<Vec<String>>,
+}
+
+fn token(field: &str) -> String {
+    let t = field.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    if is_missing(t) {
+        return String::new();
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => crate::cohort::matrix::canonical(v),
+        _ => t.to_lowercase(),
+    }
+}
+
+impl Shown {
+    /// From shown rows (values in the requested column order, NaN = missing).
+    pub fn new(rows: &[Vec<f64>]) -> Shown {
+        Shown {
+            keys: rows.iter().map(|r| row_key(r)).collect(),
+            tokens: rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|v| {
+                            if v.is_nan() {
+                                String::new()
+                            } else {
+                                crate::cohort::matrix::canonical(*v)
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether a line's fields are a copy or a near copy of a shown row: the longest common
+    /// subsequence of the fields covers all but at most one field of the row (one value changed,
+    /// dropped or inserted), and at least three informative values (not blank, 0 or 1) match.
+    pub fn near_copy(&self, fields: &[String]) -> bool {
+        let toks: Vec<String> = fields.iter().map(|f| token(f)).collect();
+        self.tokens.iter().any(|row| {
+            let n = row.len();
+            if n < 2 || toks.len() + 1 < n || toks.len() > n + 1 {
+                return false;
+            }
+            let (lcs, informative) = lcs(row, &toks);
+            lcs + 1 >= n && informative >= 3.min(row.iter().filter(|t| is_informative(t)).count())
+        })
+    }
+}
+
+fn is_informative(t: &str) -> bool {
+    !t.is_empty() && t != "0" && t != "1"
+}
+
+/// Longest common subsequence length and how many informative tokens it matches.
+fn lcs(a: &[String], b: &[String]) -> (usize, usize) {
+    let mut dp = vec![vec![(0usize, 0usize); b.len() + 1]; a.len() + 1];
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            dp[i][j] = if a[i - 1] == b[j - 1] {
+                let (l, k) = dp[i - 1][j - 1];
+                (l + 1, k + usize::from(is_informative(&a[i - 1])))
+            } else {
+                dp[i - 1][j].max(dp[i][j - 1])
+            };
+        }
+    }
+    dp[a.len()][b.len()]
+}
+
+/// Replace every line that copies or nearly copies a shown real row (whatever else is wrong
+/// with it) by [`REDACTED_COPY`]. Returns the text to cache and the number of lines replaced.
+pub fn redact_copies(text: &str, columns: &[&str], shown: &Shown) -> (String, usize) {
+    let lines = classify(text, columns);
+    let mut n = 0;
+    let out: Vec<&str> = text
+        .lines()
+        .zip(lines.iter().chain(std::iter::repeat(&Line::Ignored)))
+        .map(|(raw, l)| {
+            let copy = match l {
+                Line::Record {
+                    values: Some(v), ..
+                } if shown.keys.contains(&row_key(v)) => true,
+                Line::Record { .. } => shown.near_copy(&split_fields(raw.trim())),
+                _ => false,
+            };
+            if copy {
+                n += 1;
+                REDACTED_COPY
+            } else {
+                raw
+            }
+        })
+        .collect();
+    if n == 0 {
+        return (text.to_string(), 0);
+    }
+    let mut s = out.join("\n");
+    if text.ends_with('\n') {
+        s.push('\n');
+    }
+    (s, n)
 }
 
 /// Bit pattern of a row, for exact comparisons (all NaNs compare equal).
@@ -281,6 +457,43 @@ mod tests {
         let p = parse(&format!("age,heartrate_max,death\n{line}"), &COLS);
         assert_eq!(p.rows.len(), 0);
         assert_eq!(p.rejects[&Reject::WrongFieldCount], 1);
+    }
+
+    #[test]
+    fn copies_of_shown_rows_are_redacted_and_still_counted() {
+        let shown = Shown::new(&[vec![70.0, 100.0, 0.0]]);
+        let text = "age,heartrate_max,death\n70,100.0,0\n71,101,1\n";
+        let (red, n) = redact_copies(text, &COLS, &shown);
+        assert_eq!(n, 1);
+        assert!(
+            !red.contains("70,100.0,0") && red.contains(REDACTED_COPY),
+            "{red}"
+        );
+        let p = parse(&red, &COLS);
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rejects[&Reject::CopyOfShownRow], 1);
+        assert_eq!(p.candidate_lines, 2);
+    }
+
+    #[test]
+    fn near_copies_are_redacted_too() {
+        let cols = [
+            "age",
+            "heartrate_max",
+            "sysbp_min",
+            "bun_last_early",
+            "death",
+        ];
+        let shown = Shown::new(&[vec![70.0, 100.5, 92.0, 31.0, 0.0]]);
+        let text = "70,100.5,92,31\n70,100.5,92,33,0\n70,100.5,7,92,31,0\n65,101,92,31,0\n,,,,0\n";
+        let (red, n) = redact_copies(text, &cols, &shown);
+        // dropped field, one changed value, one inserted value: all near copies
+        assert_eq!(n, 3, "{red}");
+        assert!(red.ends_with("65,101,92,31,0\n,,,,0\n"), "{red}");
+        // a mostly blank shown row does not make every blank line a copy
+        let blank = Shown::new(&[vec![f64::NAN, f64::NAN, f64::NAN, f64::NAN, 0.0]]);
+        assert_eq!(redact_copies("71,,,,0\n", &cols, &blank).1, 1);
+        assert_eq!(redact_copies("71,88,95,40,0\n", &cols, &blank).1, 0);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 use super::parse::{self, row_key, CellRows};
 use super::plan::{plan_call, shown_row, Call, MemberPool};
 use super::profile::{Cell, Profile};
-use crate::cohort::matrix::canonical;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::llm::{CacheMode, LlmClient};
@@ -77,9 +76,25 @@ pub async fn run_cell(
         while in_flight.len() < concurrency && next < budget {
             let call: Call = plan_call(profile, cell, pool, next)?;
             next += 1;
+            let columns = columns.clone();
             in_flight.push_back(async move {
+                // the rows this call shows, as shown: a line of the answer equal to one of them
+                // is removed before the answer is cached
+                let shown = parse::Shown::new(
+                    &call
+                        .example_rows
+                        .iter()
+                        .map(|&r| shown_row(pool.matrix, r, &columns))
+                        .collect::<Vec<_>>(),
+                );
+                let redact = |text: &str| parse::redact_copies(text, &columns, &shown);
                 let entry = client
-                    .complete(&call.request, cell.replicate, call.provenance.clone())
+                    .complete_redacted(
+                        &call.request,
+                        cell.replicate,
+                        call.provenance.clone(),
+                        Some(&redact),
+                    )
                     .await;
                 (call, entry)
             });
@@ -167,22 +182,8 @@ pub fn slug(s: &str) -> String {
 
 /// Write `<dir>/<cell id>.csv` (the synthetic rows) and `<cell id>.json` (everything else).
 pub fn write_cell(dir: &Path, result: &CellResult) -> Result<PathBuf> {
-    let mut csv = result.columns.join(",");
-    csv.push('\n');
-    for row in &result.rows.rows {
-        let line: Vec<String> = row
-            .iter()
-            .map(|v| {
-                if v.is_nan() {
-                    String::new()
-                } else {
-                    canonical(*v)
-                }
-            })
-            .collect();
-        csv.push_str(&line.join(","));
-        csv.push('\n');
-    }
+    let names: Vec<&str> = result.columns.iter().map(String::as_str).collect();
+    let csv = crate::metrics::Frame::from_rows(&names, &result.rows.rows).to_csv();
     let path = dir.join(format!("{}.csv", result.cell.id()));
     write_atomic(&path, csv.as_bytes())?;
     let json = serde_json::to_vec_pretty(&serde_json::json!({

@@ -68,6 +68,9 @@ pub struct Entry {
     pub prompt_hash: String,
     pub provenance: Provenance,
     pub response: Completion,
+    /// Lines of the answer replaced because they copied a real example row.
+    #[serde(default)]
+    pub redacted_lines: usize,
     pub latency_ms: u64,
     pub created_at: String,
 }

@@ -72,6 +72,9 @@ pub struct LlmClient {
     pub counters: Counters,
 }
 
+/// Removes real rows from an answer: returns the text to store and the lines removed.
+pub type Redactor<'a> = dyn Fn(&str) -> (String, usize) + Sync + 'a;
+
 /// A failed lookup or call, with the key and cell so a replay miss can be listed.
 #[derive(Debug, Clone)]
 pub struct Miss {
@@ -117,6 +120,20 @@ impl LlmClient {
         replicate: u32,
         provenance: Provenance,
     ) -> Result<Entry> {
+        self.complete_redacted(req, replicate, provenance, None)
+            .await
+    }
+
+    /// As [`complete`](Self::complete), with `redact` applied to a fresh answer before it is
+    /// stored (it returns the text to keep and how many lines it removed): the cache must never
+    /// hold real rows, and a model may copy the examples it was shown.
+    pub async fn complete_redacted(
+        &self,
+        req: &ChatRequest,
+        replicate: u32,
+        provenance: Provenance,
+        redact: Option<&Redactor<'_>>,
+    ) -> Result<Entry> {
         let key = self.key(req, replicate);
         if self.cfg.mode != CacheMode::Refresh {
             match self.cache.get(&key) {
@@ -140,7 +157,13 @@ impl LlmClient {
             }
         }
         let started = Instant::now();
-        let completion = self.call_with_retries(req).await?;
+        let mut completion = self.call_with_retries(req).await?;
+        let mut redacted_lines = 0;
+        if let Some(r) = redact {
+            let (text, n) = r(&completion.text);
+            completion.text = text;
+            redacted_lines = n;
+        }
         let entry = Entry {
             schema: cache::CACHE_SCHEMA,
             key,
@@ -150,6 +173,7 @@ impl LlmClient {
             prompt_hash: cache::prompt_hash(req),
             provenance,
             response: completion,
+            redacted_lines,
             latency_ms: started.elapsed().as_millis() as u64,
             created_at: cache::now_rfc3339(),
         };
