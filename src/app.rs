@@ -447,3 +447,64 @@ pub fn cache_redact(cache: &Path, data: &Path) -> Result<()> {
     println!("redacted {lines} line(s) in {changed} entr(ies); {skipped} file(s) skipped (unreadable or without a cell)");
     Ok(())
 }
+
+/// `synthehr run NOTEBOOK`: execute one notebook (or replay it) and print its outputs.
+pub fn run_notebook(path: &Path, data: &Path, profile: &str) -> Result<()> {
+    use crate::notebook::{Engine, Inputs, Status};
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let engine = Engine::for_project(project);
+    let fingerprint = Cohort::build(SourceKind::EicuDemo, data)
+        .map(|c| c.matrix.fingerprint())
+        .unwrap_or_else(|e| format!("unavailable: {e}"));
+    let inputs = Inputs {
+        data_fingerprint: fingerprint,
+        profile: profile.to_string(),
+        env: vec![
+            ("SYNTHEHR_DATA".into(), data.display().to_string()),
+            ("SYNTHEHR_PROFILE".into(), profile.to_string()),
+        ],
+    };
+    let pb = spinner(&format!("running {}", path.display()));
+    let e = engine.run(path, &inputs)?;
+    pb.finish_and_clear();
+    for n in &e.notes {
+        eprintln!("note: {n}");
+    }
+    for c in &e.cells {
+        println!("── cell {} ({:.0} ms)", c.cell, c.ms.max(0.0));
+        print!("{}", c.stdout);
+        for r in &c.rich {
+            println!("[{} output, {} bytes]", r.mime, r.content.len());
+        }
+        if !c.stderr.is_empty() {
+            eprint!("{}", c.stderr);
+        }
+    }
+    println!(
+        "{}: {} (build {:.1} s, run {:.1} s{})",
+        e.notebook,
+        match &e.status {
+            Status::Ok => "ok".to_string(),
+            Status::Failed { .. } => "FAILED".to_string(),
+        },
+        e.build_ms / 1e3,
+        e.run_ms / 1e3,
+        if e.from_cache {
+            ", replayed from the execution cache"
+        } else {
+            ""
+        }
+    );
+    match e.status {
+        Status::Ok => Ok(()),
+        Status::Failed {
+            cell,
+            line,
+            message,
+        } => Err(crate::Error::Invalid(format!(
+            "{}: cell {cell}{}: {message}",
+            path.display(),
+            line.map(|l| format!(", line {l}")).unwrap_or_default()
+        ))),
+    }
+}

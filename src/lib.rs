@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod llm;
 pub mod metrics;
+pub mod notebook;
 
 pub use error::{Error, Result};
 

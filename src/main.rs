@@ -39,6 +39,14 @@ enum Command {
         #[arg(long, default_value = "target/synthetic")]
         out: PathBuf,
     },
+    /// Execute one notebook headless (or replay it from the execution cache) and print its outputs.
+    Run {
+        notebook: PathBuf,
+        #[arg(long, env = "SYNTHEHR_DATA")]
+        data: Option<PathBuf>,
+        #[arg(long, default_value = "local")]
+        profile: String,
+    },
     /// Inspect and check the LLM response cache.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -182,6 +190,11 @@ fn main() -> ExitCode {
             data: d,
             out,
         } => app::baselines(&profile, &data(d), &out),
+        Command::Run {
+            notebook,
+            data: d,
+            profile,
+        } => app::run_notebook(&notebook, &data(d), &profile),
         Command::Cache(CacheCommand::Stats { cache }) => app::cache_stats(&cache),
         Command::Cache(CacheCommand::Verify { cache }) => app::cache_verify(&cache),
         Command::Cache(CacheCommand::Prune { cache, yes }) => app::cache_prune(&cache, yes),

@@ -111,6 +111,7 @@ impl Cache {
     }
 
     pub fn get(&self, key: &str) -> Lookup {
+        note_read(key);
         let path = self.path_for(key);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -167,6 +168,21 @@ pub fn check_entry(bytes: &[u8], expected_key: Option<&str>) -> std::result::Res
         }
     }
     Ok(entry)
+}
+
+/// When a notebook runs under the engine, every key it looks up is appended to the file named by
+/// `SYNTHEHR_EXEC_LOG`, so its execution cache can depend on the entries it read.
+fn note_read(key: &str) {
+    if let Some(path) = std::env::var_os("SYNTHEHR_EXEC_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{key}");
+        }
+    }
 }
 
 pub fn now_rfc3339() -> String {

@@ -1,0 +1,482 @@
+//! Executing a notebook headless: generate the program, build it against the already-built
+//! library in the shared target directory (dependencies compile once), run it as a child process
+//! and capture each cell's output. An execution cache replays unchanged notebooks.
+//!
+//! The execution key is the sha256 of: the code cells, the library's sources and version, the
+//! data fingerprint, the profile, and the contents of the LLM-cache entries the notebook read on
+//! its previous run — so new data or a refreshed LLM answer re-runs it, not only edited code.
+
+use super::model::Notebook;
+use super::program::{self, Program, BEGIN, END};
+use crate::error::{Error, Result};
+use crate::fsutil::{sha256_hex, write_atomic};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RichOutput {
+    pub mime: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CellOutput {
+    /// Index of the cell among all cells.
+    pub cell: usize,
+    pub stdout: String,
+    pub stderr: String,
+    pub rich: Vec<RichOutput>,
+    pub ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    /// A cell failed to compile, panicked or returned an error.
+    Failed {
+        cell: usize,
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Execution {
+    pub notebook: String,
+    pub key: String,
+    pub status: Status,
+    pub cells: Vec<CellOutput>,
+    pub notes: Vec<String>,
+    /// LLM-cache keys the run read.
+    pub llm_keys: Vec<String>,
+    pub build_ms: f64,
+    pub run_ms: f64,
+    #[serde(default)]
+    pub from_cache: bool,
+}
+
+/// What the key depends on besides the notebook itself.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub data_fingerprint: String,
+    pub profile: String,
+    /// Environment for the notebook process (SYNTHEHR_DATA, ...).
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    /// The synthehr project (its `Cargo.toml`, `Cargo.lock`, `src/`).
+    pub project: PathBuf,
+    /// The shared target directory.
+    pub target: PathBuf,
+    /// Where executions are cached (`target/notebook-exec`).
+    pub exec_cache: PathBuf,
+    /// LLM cache root (entries the notebook read are hashed into the key).
+    pub llm_cache: PathBuf,
+}
+
+impl Engine {
+    pub fn for_project(project: &Path) -> Engine {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| project.join("target"));
+        Engine {
+            project: project.to_path_buf(),
+            exec_cache: target.join("notebook-exec"),
+            target,
+            llm_cache: project.join("cache").join("llm"),
+        }
+    }
+
+    /// sha256 over the library's sources (src/, prompts/, Cargo.toml, Cargo.lock) and version.
+    pub fn library_hash(&self) -> String {
+        let mut files = Vec::new();
+        for dir in ["src", "prompts"] {
+            collect(&self.project.join(dir), &mut files);
+        }
+        files.push(self.project.join("Cargo.toml"));
+        files.push(self.project.join("Cargo.lock"));
+        files.sort();
+        let mut all = format!("synthehr {}\n", env!("CARGO_PKG_VERSION")).into_bytes();
+        for f in files {
+            all.extend_from_slice(
+                f.strip_prefix(&self.project)
+                    .unwrap_or(&f)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            all.push(0);
+            all.extend_from_slice(&std::fs::read(&f).unwrap_or_default());
+            all.push(0);
+        }
+        sha256_hex(&all)
+    }
+
+    fn record_path(&self, stem: &str) -> PathBuf {
+        self.exec_cache.join(format!("{stem}.last.json"))
+    }
+
+    /// The execution key of a notebook now.
+    pub fn key(&self, nb: &Notebook, stem: &str, inputs: &Inputs) -> String {
+        let code: Vec<&str> = nb.code_cells().map(|(_, c)| c.source.as_str()).collect();
+        // the LLM entries read last time, by content (a refreshed answer changes the key)
+        let last: Vec<String> = std::fs::read(self.record_path(stem))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Execution>(&b).ok())
+            .map(|e| e.llm_keys)
+            .unwrap_or_default();
+        let llm = crate::llm::Cache::new(&self.llm_cache);
+        let entries: Vec<String> = last
+            .iter()
+            .map(|k| {
+                std::fs::read(llm.path_for(k))
+                    .map(|b| sha256_hex(&b))
+                    .unwrap_or_else(|_| format!("missing {k}"))
+            })
+            .collect();
+        let all = serde_json::json!({
+            "code": code,
+            "library": self.library_hash(),
+            "data": inputs.data_fingerprint,
+            "profile": inputs.profile,
+            "llm_entries": entries,
+        });
+        sha256_hex(crate::llm::request::canonical_json(&all).as_bytes())
+    }
+
+    /// Run a notebook (or replay it from the execution cache).
+    pub fn run(&self, path: &Path, inputs: &Inputs) -> Result<Execution> {
+        let nb = Notebook::read(path)?;
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("notebook")
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+        let key = self.key(&nb, &stem, inputs);
+        let cached = self.exec_cache.join(format!("{key}.json"));
+        if let Some(mut e) = std::fs::read(&cached)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Execution>(&b).ok())
+        {
+            e.from_cache = true;
+            return Ok(e);
+        }
+        let cells: Vec<(usize, &str)> = nb
+            .code_cells()
+            .map(|(i, c)| (i, c.source.as_str()))
+            .collect();
+        let name = path.display().to_string();
+        let program = match program::generate(&cells) {
+            Ok(p) => p,
+            Err(e) => {
+                let msg = e.to_string();
+                let cell = msg
+                    .strip_prefix("invalid input: cell ")
+                    .and_then(|r| r.split(',').next())
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let e = self.finish(
+                    &name,
+                    key,
+                    Status::Failed {
+                        cell,
+                        line: None,
+                        message: format!("syntax error: {msg}"),
+                    },
+                    vec![],
+                    vec![],
+                    vec![],
+                    0.0,
+                    0.0,
+                );
+                return Ok(self.store(&nb, &stem, inputs, e));
+            }
+        };
+        let t = Instant::now();
+        let bin = match self.build(&stem, &program)? {
+            Ok(bin) => bin,
+            Err(status) => {
+                let e = self.finish(
+                    &name,
+                    key,
+                    status,
+                    vec![],
+                    program.notes.clone(),
+                    vec![],
+                    t.elapsed().as_secs_f64() * 1e3,
+                    0.0,
+                );
+                return Ok(self.store(&nb, &stem, inputs, e));
+            }
+        };
+        let build_ms = t.elapsed().as_secs_f64() * 1e3;
+        std::fs::create_dir_all(&self.exec_cache).map_err(|e| Error::io(&self.exec_cache, e))?;
+        let log = self.exec_cache.join(format!("{stem}.llm-keys"));
+        let _ = std::fs::remove_file(&log);
+        let t = Instant::now();
+        let out = Command::new(&bin)
+            .current_dir(&self.project)
+            .envs(inputs.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("SYNTHEHR_EXEC_LOG", &log)
+            .output()
+            .map_err(|e| Error::Invalid(format!("cannot run {}: {e}", bin.display())))?;
+        let run_ms = t.elapsed().as_secs_f64() * 1e3;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let outputs = split_outputs(&stdout, &stderr);
+        let status = if out.status.success() {
+            Status::Ok
+        } else {
+            // the failing cell is the one that began and never ended
+            let failing = outputs
+                .iter()
+                .rev()
+                .find(|c| c.ms < 0.0)
+                .map(|c| c.cell)
+                .or(outputs.last().map(|c| c.cell))
+                .unwrap_or(0);
+            let msg = outputs
+                .iter()
+                .find(|c| c.cell == failing)
+                .map(|c| c.stderr.trim().to_string())
+                .unwrap_or_default();
+            Status::Failed {
+                cell: failing,
+                line: None,
+                message: if msg.is_empty() {
+                    format!("exited with {}", out.status)
+                } else {
+                    msg
+                },
+            }
+        };
+        let mut llm_keys: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        llm_keys.sort();
+        llm_keys.dedup();
+        let e = self.finish(
+            &name,
+            key,
+            status,
+            outputs,
+            program.notes,
+            llm_keys,
+            build_ms,
+            run_ms,
+        );
+        Ok(self.store(&nb, &stem, inputs, e))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        name: &str,
+        key: String,
+        status: Status,
+        cells: Vec<CellOutput>,
+        notes: Vec<String>,
+        llm_keys: Vec<String>,
+        build_ms: f64,
+        run_ms: f64,
+    ) -> Execution {
+        Execution {
+            notebook: name.to_string(),
+            key,
+            status,
+            cells,
+            notes,
+            llm_keys,
+            build_ms,
+            run_ms,
+            from_cache: false,
+        }
+    }
+
+    /// Record a finished run; a successful one is cached under the key that the entries it read
+    /// give (so the next unchanged call hits at once).
+    fn store(&self, nb: &Notebook, stem: &str, inputs: &Inputs, mut e: Execution) -> Execution {
+        if let Ok(bytes) = serde_json::to_vec_pretty(&e) {
+            let _ = write_atomic(&self.record_path(stem), &bytes);
+        }
+        if e.status == Status::Ok {
+            e.key = self.key(nb, stem, inputs);
+            if let Ok(bytes) = serde_json::to_vec_pretty(&e) {
+                let _ = write_atomic(&self.exec_cache.join(format!("{}.json", e.key)), &bytes);
+                let _ = write_atomic(&self.record_path(stem), &bytes);
+            }
+        }
+        e
+    }
+
+    /// Write the crate and build it. `Ok(Err(status))` is a compile error mapped to the notebook.
+    fn build(&self, stem: &str, p: &Program) -> Result<std::result::Result<PathBuf, Status>> {
+        let dir = self.target.join("notebooks").join(stem);
+        let name = format!("nb-{}", stem.replace('_', "-"));
+        std::fs::create_dir_all(dir.join("src")).map_err(|e| Error::io(&dir, e))?;
+        let manifest = format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsynthehr = {{ path = {:?} }}\n\n[workspace]\n",
+            self.project.display().to_string()
+        );
+        write_if_changed(&dir.join("Cargo.toml"), manifest.as_bytes())?;
+        write_if_changed(&dir.join("src/main.rs"), p.source.as_bytes())?;
+        // the project's lock file: same dependency versions, so nothing is compiled twice
+        if let Ok(lock) = std::fs::read(self.project.join("Cargo.lock")) {
+            write_if_changed(&dir.join("Cargo.lock"), &lock)?;
+        }
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "--release",
+                "--offline",
+                "--message-format=json",
+                "--manifest-path",
+            ])
+            .arg(dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &self.target)
+            .output()
+            .map_err(|e| Error::Invalid(format!("cannot run cargo: {e}")))?;
+        if out.status.success() {
+            return Ok(Ok(self.target.join("release").join(&name)));
+        }
+        // first error that points into the generated main.rs, mapped to cell and line
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let m = &v["message"];
+            if v["reason"] != "compiler-message" || m["level"] != "error" {
+                continue;
+            }
+            let span = m["spans"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["is_primary"] == true))
+                .cloned()
+                .unwrap_or_default();
+            let origin = span["line_start"]
+                .as_u64()
+                .and_then(|l| p.origin(l as usize));
+            let text = m["message"].as_str().unwrap_or("compile error").to_string();
+            let label = span["label"]
+                .as_str()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            return Ok(Err(match origin {
+                Some(o) => Status::Failed {
+                    cell: o.cell,
+                    line: Some(o.line),
+                    message: format!("compile error: {text}{label}"),
+                },
+                None => Status::Failed {
+                    cell: 0,
+                    line: None,
+                    message: format!("compile error in generated code: {text}{label}"),
+                },
+            }));
+        }
+        Ok(Err(Status::Failed {
+            cell: 0,
+            line: None,
+            message: format!(
+                "cargo build failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+        }))
+    }
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(()); // keep the mtime: cargo does not rebuild
+    }
+    write_atomic(path, bytes)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// Split a run's output into cells by the marker lines, pulling out rich blocks. A cell that
+/// began but never ended gets `ms = -1`.
+pub fn split_outputs(stdout: &str, stderr: &str) -> Vec<CellOutput> {
+    let mut cells: BTreeMap<usize, CellOutput> = BTreeMap::new();
+    let mut walk = |text: &str, is_err: bool| {
+        let mut current: Option<usize> = None;
+        let mut rich: Option<(String, String)> = None;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix(BEGIN) {
+                if let Ok(i) = rest.trim().parse::<usize>() {
+                    current = Some(i);
+                    cells.entry(i).or_insert_with(|| CellOutput {
+                        cell: i,
+                        ms: -1.0,
+                        ..Default::default()
+                    });
+                }
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix(END) {
+                let mut it = rest.split_whitespace();
+                if let (Some(i), Some(ms)) = (
+                    it.next().and_then(|s| s.parse::<usize>().ok()),
+                    it.next().and_then(|s| s.parse::<f64>().ok()),
+                ) {
+                    if let Some(c) = cells.get_mut(&i) {
+                        c.ms = ms;
+                    }
+                }
+                current = None;
+                continue;
+            }
+            let Some(i) = current else { continue };
+            let Some(c) = cells.get_mut(&i) else { continue };
+            if is_err {
+                if line != "@@synthehr-panic" {
+                    c.stderr.push_str(line);
+                    c.stderr.push('\n');
+                }
+                continue;
+            }
+            if let Some(mime) = line.strip_prefix("EVCXR_BEGIN_CONTENT ") {
+                rich = Some((mime.trim().to_string(), String::new()));
+            } else if line == "EVCXR_END_CONTENT" {
+                if let Some((mime, content)) = rich.take() {
+                    c.rich.push(RichOutput {
+                        mime,
+                        content: content.trim_end_matches('\n').to_string(),
+                    });
+                }
+            } else if let Some((_, content)) = rich.as_mut() {
+                content.push_str(line);
+                content.push('\n');
+            } else {
+                c.stdout.push_str(line);
+                c.stdout.push('\n');
+            }
+        }
+    };
+    walk(stdout, false);
+    walk(stderr, true);
+    cells.into_values().collect()
+}
