@@ -164,16 +164,21 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
 struct Bar {
     pb: ProgressBar,
     started: std::time::Instant,
-    tokens: std::sync::atomic::AtomicU64,
 }
 
 impl Progress for Bar {
-    fn call_done(&self, cell: &Cell, completion_tokens: u64) {
-        let t = self.tokens.fetch_add(completion_tokens, Ordering::Relaxed) + completion_tokens;
+    fn call_done(&self, cell: &Cell, fresh_tokens: u64) {
+        let t = fresh_tokens;
         let rate = t as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
         self.pb.inc(1);
-        self.pb
-            .set_message(format!("{} | {t} tokens, {rate:.1} tok/s", cell.id()));
+        let msg = format!("{} | {t} new tokens, {rate:.1} tok/s", cell.id());
+        if self.pb.is_hidden() {
+            // not a terminal (nohup, CI): one log line per call instead of a bar
+            let (pos, len) = (self.pb.position(), self.pb.length().unwrap_or(0));
+            let secs = self.started.elapsed().as_secs_f64();
+            eprintln!("[{pos}/{len} calls, {secs:.0} s] {msg}");
+        }
+        self.pb.set_message(msg);
     }
 }
 
@@ -242,7 +247,6 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     let bar = Bar {
         pb,
         started: std::time::Instant::now(),
-        tokens: Default::default(),
     };
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
@@ -506,5 +510,123 @@ pub fn run_notebook(path: &Path, data: &Path, profile: &str) -> Result<()> {
             path.display(),
             line.map(|l| format!(", line {l}")).unwrap_or_default()
         ))),
+    }
+}
+
+/// `synthehr build`: run every chapter notebook (or replay it) and render the report.
+pub fn build(
+    data: &Path,
+    profile: &str,
+    offline: bool,
+    keep_going: bool,
+    out: &Path,
+) -> Result<()> {
+    use crate::notebook::{Engine, Inputs, Notebook, Status};
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if crate::cohort::sources::DemoLayout::find(data).is_err() {
+        if offline {
+            return Err(crate::Error::Invalid(format!(
+                "no eICU demo data at {} and --offline forbids downloading it: set SYNTHEHR_DATA or run `synthehr data fetch`",
+                data.display()
+            )));
+        }
+        eprintln!("no data at {}: downloading it once", data.display());
+        let o = crate::cohort::fetch::Origins::default();
+        crate::cohort::fetch::fetch(&crate::cohort::fetch::manifest(), &o, data)?;
+    }
+    let cohort = Cohort::build(SourceKind::EicuDemo, data)?;
+    let fingerprint = cohort.matrix.fingerprint();
+    let engine = Engine::for_project(project);
+    let inputs = Inputs {
+        data_fingerprint: fingerprint.clone(),
+        profile: profile.to_string(),
+        env: vec![
+            ("SYNTHEHR_DATA".into(), data.display().to_string()),
+            ("SYNTHEHR_PROFILE".into(), profile.to_string()),
+        ],
+    };
+    let mut notebooks: Vec<PathBuf> = std::fs::read_dir(project.join("notebooks"))
+        .map_err(|e| crate::Error::io(project.join("notebooks"), e))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ipynb"))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .starts_with("00-")
+        })
+        .collect();
+    notebooks.sort();
+    let mut runs = Vec::new();
+    let mut failed = Vec::new();
+    for (i, path) in notebooks.iter().enumerate() {
+        let pb = spinner(&format!(
+            "[{}/{}] {}",
+            i + 1,
+            notebooks.len(),
+            path.display()
+        ));
+        let e = engine.run(path, &inputs)?;
+        pb.finish_and_clear();
+        let status = match &e.status {
+            Status::Ok => "ok".to_string(),
+            Status::Failed {
+                cell,
+                line,
+                message,
+            } => {
+                failed.push(path.display().to_string());
+                let first = message.lines().next().unwrap_or("");
+                format!(
+                    "FAILED in cell {cell}{}: {first}",
+                    line.map(|l| format!(", line {l}")).unwrap_or_default()
+                )
+            }
+        };
+        eprintln!(
+            "[{}/{}] {}: {status} ({})",
+            i + 1,
+            notebooks.len(),
+            path.display(),
+            if e.from_cache {
+                "execution cache hit".to_string()
+            } else {
+                format!(
+                    "build {:.1} s, run {:.1} s",
+                    e.build_ms / 1e3,
+                    e.run_ms / 1e3
+                )
+            }
+        );
+        runs.push((path.clone(), Notebook::read(path)?, e));
+        if !failed.is_empty() && !keep_going {
+            break;
+        }
+    }
+    let models: Vec<String> = std::fs::read_dir(project.join("cache").join("models"))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .filter_map(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok())
+                .map(|m| m.label())
+                .collect()
+        })
+        .unwrap_or_default();
+    let info = crate::report::RunInfo {
+        fingerprint,
+        profile: profile.to_string(),
+        models: if models.is_empty() {
+            "none in the cache".into()
+        } else {
+            models.join("; ")
+        },
+    };
+    let index = crate::report::render(&runs, &info, out)?;
+    println!("report: {}", index.display());
+    if failed.is_empty() || keep_going {
+        Ok(())
+    } else {
+        Err(crate::Error::Invalid(format!("notebook failed: {} (the report shows the failing cell; --keep-going renders the rest)", failed.join(", "))))
     }
 }

@@ -12,6 +12,9 @@ pub mod generate;
 pub mod llm;
 pub mod metrics;
 pub mod notebook;
+pub mod plot;
+pub mod report;
+pub mod study;
 
 pub use error::{Error, Result};
 
@@ -24,4 +27,10 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::generate::baselines::Baseline;
     pub use crate::generate::{Cell, Profile, Strategy};
+    pub use crate::metrics::fidelity::{fidelity, KlEstimator};
+    pub use crate::metrics::utility::{self, UtilityOptions};
+    pub use crate::metrics::Frame;
+    pub use crate::notebook::display::{html, svg, EvcxrDisplay};
+    pub use crate::plot::{self, Caption, Series};
+    pub use crate::study::{fmt, Study, Table};
 }

@@ -23,6 +23,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build the report: run (or replay) every chapter notebook against the committed LLM cache
+    /// and render target/report/ (self-contained HTML).
+    Build {
+        /// No network at all: data must be present (the LLM cache is always replayed, never called).
+        #[arg(long)]
+        offline: bool,
+        /// Render the report even when a notebook fails (the build still says so).
+        #[arg(long)]
+        keep_going: bool,
+        #[arg(long, env = "SYNTHEHR_DATA")]
+        data: Option<PathBuf>,
+        #[arg(long, default_value = "local")]
+        profile: String,
+        #[arg(long, default_value = "target/report")]
+        out: PathBuf,
+    },
     /// Real data: build the 83-column design matrix.
     #[command(subcommand)]
     Data(DataCommand),
@@ -190,6 +206,13 @@ fn main() -> ExitCode {
             data: d,
             out,
         } => app::baselines(&profile, &data(d), &out),
+        Command::Build {
+            offline,
+            keep_going,
+            data: d,
+            profile,
+            out,
+        } => app::build(&data(d), &profile, offline, keep_going, &out),
         Command::Run {
             notebook,
             data: d,

@@ -45,7 +45,9 @@ pub struct CellResult {
 
 /// Observer of progress (the CLI draws a bar; tests pass a no-op).
 pub trait Progress: Sync {
-    fn call_done(&self, _cell: &Cell, _completion_tokens: u64) {}
+    /// A call of `cell` finished; `fresh_tokens` = completion tokens generated (not replayed)
+    /// so far in this run.
+    fn call_done(&self, _cell: &Cell, _fresh_tokens: u64) {}
 }
 pub struct NoProgress;
 impl Progress for NoProgress {}
@@ -122,7 +124,13 @@ pub async fn run_cell(
             }
             Err(e) => return Err(e),
         };
-        progress.call_done(cell, entry.usage().completion_tokens);
+        progress.call_done(
+            cell,
+            client
+                .counters
+                .completion_tokens
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
         prompt_tokens += entry.usage().prompt_tokens;
         completion_tokens += entry.usage().completion_tokens;
         keys.push(entry.key.clone());

@@ -1,0 +1,196 @@
+//! The study as notebooks use it: real data, the splits, the profile, every model in the LLM
+//! cache, and each experiment cell replayed from the cache (never a request: a build reads only
+//! committed answers, and a cell that is not generated yet says so).
+
+use crate::cohort::split::{self, Split};
+use crate::cohort::{schema, Cohort, SourceKind};
+use crate::error::{Error, Result};
+use crate::generate::plan::MemberPool;
+use crate::generate::run::{run_cell, CellResult, CellStatus, NoProgress};
+use crate::generate::{Cell, Profile};
+use crate::llm::{Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, RetryPolicy};
+use crate::metrics::Frame;
+use crate::notebook::display::{html, table_html, EvcxrDisplay};
+use std::path::{Path, PathBuf};
+
+pub struct Study {
+    pub project: PathBuf,
+    pub data: PathBuf,
+    pub cohort: Cohort,
+    pub split: Split,
+    pub profile: Profile,
+    pub models: Vec<ModelFingerprint>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// A table of results that shows itself as HTML in the kernel and the report.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub caption: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl EvcxrDisplay for Table {
+    fn evcxr_display(&self) {
+        html(&table_html(&self.header, &self.rows, &self.caption));
+    }
+}
+
+impl EvcxrDisplay for crate::cohort::CohortSummary {
+    fn evcxr_display(&self) {
+        let pct = |n: usize| format!("{n} ({:.1}%)", 100.0 * n as f64 / self.rows.max(1) as f64);
+        let mut rows = vec![
+            vec![
+                "ICU stays (rows)".into(),
+                self.rows.to_string(),
+                "88,857".into(),
+            ],
+            vec!["columns".into(), self.columns.to_string(), "83".into()],
+            vec!["deaths".into(), pct(self.deaths), "8.67%".into()],
+            vec!["female".into(), pct(self.female), "40,459".into()],
+            vec!["male (not female)".into(), pct(self.male), "48,398".into()],
+            vec![
+                "missing cells".into(),
+                format!("{} ({:.1}%)", self.missing_cells, 100.0 * self.missing_rate),
+                "~25.7%".into(),
+            ],
+            vec!["hospitals".into(), self.hospitals.to_string(), "208".into()],
+        ];
+        for (r, n) in &self.regions {
+            rows.push(vec![format!("region: {r}"), pct(*n), String::new()]);
+        }
+        html(&table_html(
+            &[
+                "".into(),
+                "this run (eICU demo)".into(),
+                "paper (eICU)".into(),
+            ],
+            &rows,
+            &format!(
+                "Cohort summary; data fingerprint {}",
+                &self.fingerprint[..16]
+            ),
+        ));
+    }
+}
+
+/// Format a number for a table (blank when undefined).
+pub fn fmt(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.digits$}")
+    } else {
+        "—".into()
+    }
+}
+
+impl Study {
+    /// From the environment the build sets: `SYNTHEHR_DATA`, `SYNTHEHR_PROFILE` (default
+    /// `local`); the project is this crate's directory.
+    pub fn load() -> Result<Study> {
+        let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let data = crate::data::data_dir(None);
+        let profile = std::env::var("SYNTHEHR_PROFILE").unwrap_or_else(|_| "local".into());
+        Study::open(&project, &data, &profile)
+    }
+
+    pub fn open(project: &Path, data: &Path, profile: &str) -> Result<Study> {
+        let cohort = Cohort::build(SourceKind::EicuDemo, data)?;
+        let profile = Profile::find(profile)?;
+        let split = split::members_holdout(&cohort.matrix, profile.holdout_fraction, profile.seed)?;
+        let mut models = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(project.join("cache").join("models")) {
+            for e in rd.flatten() {
+                if let Some(fp) = std::fs::read(e.path())
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok())
+                {
+                    models.push(fp);
+                }
+            }
+        }
+        models.sort_by_key(|m| m.label());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Invalid(format!("tokio: {e}")))?;
+        Ok(Study {
+            project: project.to_path_buf(),
+            data: data.to_path_buf(),
+            cohort,
+            split,
+            profile,
+            models,
+            runtime,
+        })
+    }
+
+    /// Real rows (members or holdout) as a frame of the given columns.
+    pub fn real(&self, rows: &[usize], columns: &[&str]) -> Result<Frame> {
+        Frame::from_matrix(&self.cohort.matrix, rows, columns)
+    }
+
+    pub fn members(&self, columns: &[&str]) -> Result<Frame> {
+        self.real(&self.split.train, columns)
+    }
+
+    pub fn holdout(&self, columns: &[&str]) -> Result<Frame> {
+        self.real(&self.split.test, columns)
+    }
+
+    /// Replay one cell of the profile for a model from the committed cache.
+    pub fn replay(&self, model: &ModelFingerprint, cell: &Cell) -> Result<CellResult> {
+        let client = LlmClient::new(
+            ClientConfig {
+                provider: model.provider,
+                base_url: "http://127.0.0.1:9/offline".into(),
+                model: model.model.clone(),
+                fingerprint: model.clone(),
+                concurrency: 1,
+                timeout: std::time::Duration::from_secs(1),
+                retry: RetryPolicy::default(),
+                mode: CacheMode::Replay,
+            },
+            Cache::new(self.project.join("cache").join("llm")),
+        )?;
+        let pool = MemberPool {
+            matrix: &self.cohort.matrix,
+            rows: self.split.train.clone(),
+        };
+        self.runtime
+            .block_on(run_cell(&client, &self.profile, cell, &pool, &NoProgress))
+    }
+
+    /// The synthetic rows of a replayed cell as a frame.
+    pub fn frame(result: &CellResult) -> Frame {
+        let names: Vec<&str> = result.columns.iter().map(String::as_str).collect();
+        Frame::from_rows(&names, &result.rows.rows)
+    }
+
+    /// Provenance line for a figure or table.
+    pub fn provenance(&self, model: Option<&ModelFingerprint>) -> String {
+        format!(
+            "data {} (eICU demo, ODbL); profile {}; model {}",
+            &self.cohort.matrix.fingerprint()[..12],
+            self.profile.name,
+            model.map(|m| m.label()).unwrap_or_else(|| "—".into())
+        )
+    }
+
+    /// Status text of a replayed cell.
+    pub fn status(r: &CellResult) -> String {
+        match &r.status {
+            CellStatus::Complete => "complete".into(),
+            CellStatus::BudgetReached => "call budget reached".into(),
+            CellStatus::GaveUp => "gave up (valid-row rate near zero)".into(),
+            CellStatus::Incomplete { missing } => {
+                format!("not generated yet ({} call(s) missing)", missing.len())
+            }
+        }
+    }
+
+    /// The columns of a feature count (top-k + death).
+    pub fn columns(k: usize) -> Vec<&'static str> {
+        schema::top_k(k)
+    }
+}
