@@ -453,7 +453,7 @@ pub fn cache_redact(cache: &Path, data: &Path) -> Result<()> {
 }
 
 /// `synthehr run NOTEBOOK`: execute one notebook (or replay it) and print its outputs.
-pub fn run_notebook(path: &Path, data: &Path, profile: &str) -> Result<()> {
+pub fn run_notebook(path: &Path, data: &Path, profile: &str, write: bool) -> Result<()> {
     use crate::notebook::{Engine, Inputs, Status};
     let project = Path::new(env!("CARGO_MANIFEST_DIR"));
     let engine = Engine::for_project(project);
@@ -499,6 +499,10 @@ pub fn run_notebook(path: &Path, data: &Path, profile: &str) -> Result<()> {
             ""
         }
     );
+    if write {
+        crate::notebook::exec::write_outputs(path, &e)?;
+        println!("outputs written into {}", path.display());
+    }
     match e.status {
         Status::Ok => Ok(()),
         Status::Failed {

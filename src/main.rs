@@ -58,6 +58,9 @@ enum Command {
     /// Execute one notebook headless (or replay it from the execution cache) and print its outputs.
     Run {
         notebook: PathBuf,
+        /// Store the outputs back into the .ipynb (code cells unchanged), for Jupyter.
+        #[arg(long)]
+        write: bool,
         #[arg(long, env = "SYNTHEHR_DATA")]
         data: Option<PathBuf>,
         #[arg(long, default_value = "local")]
@@ -215,9 +218,10 @@ fn main() -> ExitCode {
         } => app::build(&data(d), &profile, offline, keep_going, &out),
         Command::Run {
             notebook,
+            write,
             data: d,
             profile,
-        } => app::run_notebook(&notebook, &data(d), &profile),
+        } => app::run_notebook(&notebook, &data(d), &profile, write),
         Command::Cache(CacheCommand::Stats { cache }) => app::cache_stats(&cache),
         Command::Cache(CacheCommand::Verify { cache }) => app::cache_verify(&cache),
         Command::Cache(CacheCommand::Prune { cache, yes }) => app::cache_prune(&cache, yes),

@@ -50,6 +50,28 @@ fn the_engine_check_notebook_runs_and_replays() {
     let again = eng.run(&nb, &inputs("d1", "local")).unwrap();
     assert!(again.from_cache);
     assert_eq!(again.cells, e.cells);
+
+    // --write stores outputs for Jupyter and leaves every source untouched
+    let copy = tmp.path().join("copy.ipynb");
+    std::fs::copy(&nb, &copy).unwrap();
+    synthehr::notebook::exec::write_outputs(&copy, &e).unwrap();
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_slice(&std::fs::read(&nb).unwrap()).unwrap(),
+        serde_json::from_slice(&std::fs::read(&copy).unwrap()).unwrap(),
+    );
+    for (x, y) in a["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["cells"].as_array().unwrap())
+    {
+        assert_eq!(x["source"], y["source"]);
+    }
+    assert_eq!(b["cells"][2]["outputs"][0]["text"], "computed\n42\n");
+    assert_eq!(
+        b["cells"][3]["outputs"][1]["data"]["text/html"],
+        "<b>rich</b>"
+    );
 }
 
 #[test]

@@ -480,3 +480,39 @@ pub fn split_outputs(stdout: &str, stderr: &str) -> Vec<CellOutput> {
     walk(stderr, true);
     cells.into_values().collect()
 }
+
+/// Store an execution's outputs back into the `.ipynb` (as Jupyter would show them), touching
+/// nothing but each code cell's `outputs` and `execution_count`.
+pub fn write_outputs(path: &Path, e: &Execution) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+    let mut nb: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|err| Error::bad_file(path, err.to_string()))?;
+    let Some(cells) = nb.get_mut("cells").and_then(|c| c.as_array_mut()) else {
+        return Err(Error::bad_file(path, "no cells"));
+    };
+    let mut count = 0;
+    for (i, cell) in cells.iter_mut().enumerate() {
+        if cell.get("cell_type").and_then(|t| t.as_str()) != Some("code") {
+            continue;
+        }
+        count += 1;
+        let mut outputs = Vec::new();
+        if let Some(c) = e.cells.iter().find(|c| c.cell == i) {
+            if !c.stdout.is_empty() {
+                outputs.push(serde_json::json!({"output_type": "stream", "name": "stdout", "text": c.stdout}));
+            }
+            for r in &c.rich {
+                outputs.push(serde_json::json!({"output_type": "display_data", "data": {r.mime.clone(): r.content}, "metadata": {}}));
+            }
+            if !c.stderr.is_empty() {
+                outputs.push(serde_json::json!({"output_type": "stream", "name": "stderr", "text": c.stderr}));
+            }
+        }
+        cell["outputs"] = serde_json::Value::Array(outputs);
+        cell["execution_count"] = serde_json::json!(count);
+    }
+    let mut text =
+        serde_json::to_string_pretty(&nb).map_err(|err| Error::Invalid(err.to_string()))?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}
