@@ -28,6 +28,7 @@ pub mod prelude {
     pub use crate::generate::baselines::Baseline;
     pub use crate::generate::{Cell, Profile, Strategy};
     pub use crate::metrics::fidelity::{fidelity, KlEstimator};
+    pub use crate::metrics::stats::Estimate;
     pub use crate::metrics::utility::{self, UtilityOptions};
     pub use crate::metrics::Frame;
     pub use crate::notebook::display::{html, svg, EvcxrDisplay};

@@ -9,6 +9,10 @@ use crate::generate::plan::MemberPool;
 use crate::generate::run::{run_cell, CellResult, CellStatus, NoProgress};
 use crate::generate::{Cell, Profile};
 use crate::llm::{Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, RetryPolicy};
+use crate::metrics::fidelity::{fidelity, Fidelity, KlEstimator};
+use crate::metrics::privacy::{privacy, Privacy};
+use crate::metrics::stats::Estimate;
+use crate::metrics::utility::{self, UtilityOptions, UtilityResult};
 use crate::metrics::Frame;
 use crate::notebook::display::{html, table_html, EvcxrDisplay};
 use std::path::{Path, PathBuf};
@@ -55,7 +59,11 @@ impl EvcxrDisplay for crate::cohort::CohortSummary {
                 format!("{} ({:.1}%)", self.missing_cells, 100.0 * self.missing_rate),
                 "~25.7%".into(),
             ],
-            vec!["hospitals".into(), self.hospitals.to_string(), "208".into()],
+            vec![
+                "hospitals".into(),
+                self.hospitals.to_string(),
+                "not stated".into(),
+            ],
         ];
         for (r, n) in &self.regions {
             rows.push(vec![format!("region: {r}"), pct(*n), String::new()]);
@@ -72,6 +80,68 @@ impl EvcxrDisplay for crate::cohort::CohortSummary {
                 &self.fingerprint[..16]
             ),
         ));
+    }
+}
+
+/// Everything the chapters measure on one replayed cell.
+pub struct Evaluation {
+    pub result: CellResult,
+    /// Fidelity against the real holdout (rows no generator saw); `None` below 10 valid rows.
+    pub fidelity: Option<Fidelity>,
+    /// Train on synthetic, test on the real holdout.
+    pub tstr: Option<UtilityResult>,
+    /// Train and test inside the synthetic rows.
+    pub within: Option<UtilityResult>,
+    /// Membership inference: members = real rows shown in the cell, non-members = holdout.
+    pub privacy: Option<Privacy>,
+    /// TSTR scores on the holdout rows (for per-group AUROC).
+    pub tstr_scores: Option<Vec<f64>>,
+}
+
+impl Evaluation {
+    /// "0.1234 [0.1, 0.2]" or why it is undefined.
+    pub fn tstr_auroc(&self) -> String {
+        match &self.tstr {
+            Some(u) => u
+                .auroc
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| u.undefined.clone().unwrap_or_default()),
+            None => format!("too few valid rows ({})", self.result.valid_rows),
+        }
+    }
+    pub fn tstr_auprc(&self) -> String {
+        self.tstr
+            .as_ref()
+            .and_then(|u| u.auprc.as_ref())
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "—".into())
+    }
+    pub fn within_auroc(&self) -> String {
+        match &self.within {
+            Some(u) => u
+                .auroc
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| u.undefined.clone().unwrap_or_default()),
+            None => "—".into(),
+        }
+    }
+    pub fn avg_kl(&self) -> String {
+        self.fidelity
+            .as_ref()
+            .map(|f| fmt(f.avg_kl, 4))
+            .unwrap_or_else(|| "—".into())
+    }
+    /// The DCR attack's AUROC.
+    pub fn mia(&self) -> Option<Estimate> {
+        self.privacy
+            .as_ref()?
+            .attacks
+            .iter()
+            .find(|a| a.name == "dcr")?
+            .auroc
+            .clone()
     }
 }
 
@@ -159,6 +229,58 @@ impl Study {
         };
         self.runtime
             .block_on(run_cell(&client, &self.profile, cell, &pool, &NoProgress))
+    }
+
+    /// Replay a cell and measure everything on it (the chapters' shared computation).
+    pub fn evaluate(
+        &self,
+        model: &ModelFingerprint,
+        cell: &Cell,
+        opt: &UtilityOptions,
+    ) -> Result<Evaluation> {
+        let result = self.replay(model, cell)?;
+        let mut e = Evaluation {
+            result,
+            fidelity: None,
+            tstr: None,
+            within: None,
+            privacy: None,
+            tstr_scores: None,
+        };
+        if e.result.valid_rows < 10 {
+            return Ok(e);
+        }
+        let cols: Vec<&str> = e.result.columns.iter().map(String::as_str).collect();
+        let holdout = self.holdout(&cols)?;
+        let synth = Study::frame(&e.result);
+        e.fidelity = Some(fidelity(&holdout, &synth, &KlEstimator::default()));
+        let feats = utility::features_of(&synth, &[]);
+        let (tstr, scores) = utility::train_test_scores("tstr", &synth, &holdout, &feats, opt);
+        e.tstr = Some(tstr);
+        e.tstr_scores = scores;
+        e.within = Some(utility::within(&synth, &feats, opt));
+        let shown: Vec<usize> = self
+            .split
+            .train
+            .iter()
+            .copied()
+            .filter(|&i| {
+                e.result
+                    .shown_stay_ids
+                    .contains(&self.cohort.matrix.meta()[i].stay)
+            })
+            .collect();
+        if !shown.is_empty() {
+            e.privacy = Some(privacy(
+                &self.real(&shown, &cols)?,
+                &holdout,
+                &synth,
+                &opt.gbdt,
+                opt.resamples,
+                opt.seed,
+            ));
+        }
+        Ok(e)
     }
 
     /// The synthetic rows of a replayed cell as a frame.
