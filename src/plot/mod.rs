@@ -127,6 +127,7 @@ pub fn lines(series: &[Series], x_label: &str, y_label: &str, caption: &Caption)
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
             .label_font((FONT, 12))
             .border_style(BLACK)
             .background_style(WHITE.mix(0.8))

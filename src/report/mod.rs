@@ -192,8 +192,15 @@ pub fn render(
                         });
                     } else if r.mime == "text/html" && r.content.contains("<table") {
                         tbl += 1;
+                        // the number goes into the table's own caption when it has one
+                        let html = if r.content.contains("<caption>") {
+                            r.content
+                                .replacen("<caption>", &format!("<caption>Table {tbl}. "), 1)
+                        } else {
+                            format!("<span class=\"numbered\">Table {tbl}.</span>{}", r.content)
+                        };
                         blocks.push(Block {
-                            html: r.content.clone(),
+                            html,
                             number: tbl,
                             ..blank("table", ci)
                         });
