@@ -628,6 +628,10 @@ pub fn build(
     };
     let index = crate::report::render(&runs, &info, out)?;
     println!("report: {}", index.display());
+    if out == Path::new("target/report") || out == project.join("target/report") {
+        let book = crate::report::build_book(project)?;
+        println!("book: {}", book.display());
+    }
     if failed.is_empty() || keep_going {
         Ok(())
     } else {

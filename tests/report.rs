@@ -74,6 +74,11 @@ fn execution(name: &str) -> Execution {
 
 fn site() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("book.toml"),
+        dir.path().join("book.toml"),
+    )
+    .unwrap();
     let runs: Vec<_> = [("01-a.ipynb", "First"), ("02-b.ipynb", "Second")]
         .iter()
         .map(|(n, t)| {
@@ -81,7 +86,7 @@ fn site() -> (tempfile::TempDir, PathBuf) {
             (p, nb, execution(n))
         })
         .collect();
-    let out = dir.path().join("report");
+    let out = dir.path().join("target").join("report");
     let index = render(
         &runs,
         &RunInfo {
@@ -252,5 +257,34 @@ fn chromium_renders_the_report_from_file_urls() {
     assert!(
         dom.contains("First") && dom.contains("Second") && dom.contains("Execution report"),
         "{dom}"
+    );
+}
+
+#[test]
+fn the_mdbook_edition_builds_with_search_and_every_chapter() {
+    let (dir, _) = site();
+    let index = synthehr::report::build_book(dir.path()).unwrap();
+    assert!(index.is_file());
+    let book = index.parent().unwrap();
+    let summary = std::fs::read_to_string(dir.path().join("target/book-src/SUMMARY.md")).unwrap();
+    for (md, title) in [("01-a.md", "First"), ("02-b.md", "Second")] {
+        assert!(summary.contains(&format!("[{title}]({md})")), "{summary}");
+        let page = std::fs::read_to_string(book.join(md.replace(".md", ".html"))).unwrap();
+        assert!(
+            page.contains("<svg") && page.contains("Figure "),
+            "{md}: figures carried into the book"
+        );
+    }
+    let search = ["searchindex.js", "searchindex.json"]
+        .iter()
+        .any(|f| book.join(f).is_file())
+        || std::fs::read_dir(book)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("searchindex"));
+    assert!(search, "the book has a search index");
+    assert!(
+        book.join("print.html").is_file(),
+        "the book has a print view"
     );
 }

@@ -28,6 +28,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Serialize)]
 pub struct Block {
     pub kind: &'static str,
+    /// Markdown source (markdown blocks), for the mdBook edition.
+    pub md: String,
     pub cell: usize,
     pub html: String,
     pub text: String,
@@ -130,6 +132,7 @@ pub fn render(
         })
         .collect();
     let (mut fig, mut tbl) = (0, 0);
+    let mut book_pages: Vec<(Chapter, Vec<Block>)> = Vec::new();
     let layout = env
         .get_template("layout.html")
         .map_err(|e| Error::Invalid(e.to_string()))?;
@@ -137,6 +140,7 @@ pub fn render(
         let mut blocks = Vec::new();
         let blank = |kind: &'static str, cell: usize| Block {
             kind,
+            md: String::new(),
             cell,
             html: String::new(),
             text: String::new(),
@@ -155,6 +159,7 @@ pub fn render(
                     .join("\n");
                 blocks.push(Block {
                     html: markdown(&src),
+                    md: src,
                     ..blank("markdown", ci)
                 });
                 continue;
@@ -232,6 +237,7 @@ pub fn render(
                 }
             }
         }
+        book_pages.push((ch.clone(), blocks.clone()));
         let body = env
             .get_template("chapter.html")
             .and_then(|t| {
@@ -257,5 +263,55 @@ pub fn render(
     let page = layout.render(context! { title => "Overview", chapters => chapters, body => minijinja::Value::from_safe_string(index) }).map_err(|e| Error::Invalid(e.to_string()))?;
     let path = out.join("index.html");
     write_atomic(&path, page.as_bytes())?;
+    write_book_source(&book_pages, info, &out.with_file_name("book-src"))?;
     Ok(path)
+}
+
+/// The mdBook source: `SUMMARY.md`, an overview and one page per chapter, with the same numbered
+/// figures and tables (raw HTML inside markdown, which mdBook passes through).
+fn write_book_source(pages: &[(Chapter, Vec<Block>)], info: &RunInfo, dir: &Path) -> Result<()> {
+    let mut summary = String::from("# Summary\n\n[Overview](index.md)\n\n");
+    let mut overview = format!(
+        "# Overview\n\nData fingerprint `{}`; profile `{}`; models: {}.\n\n| chapter | status | build (s) | run (s) | execution cache |\n|---|---|---|---|---|\n",
+        info.fingerprint, info.profile, info.models
+    );
+    for (ch, blocks) in pages {
+        let file = ch.file.replace(".html", ".md");
+        summary.push_str(&format!("- [{}]({file})\n", ch.title));
+        overview.push_str(&format!(
+            "| [{}]({file}) | {} | {} | {} | {} |\n",
+            ch.title, ch.status, ch.build_s, ch.run_s, ch.cache
+        ));
+        let mut md = format!("# {}\n\n", ch.title);
+        for b in blocks {
+            match b.kind {
+                "markdown" if !b.md.is_empty() => md.push_str(&format!("{}\n\n", b.md)),
+                "markdown" => md.push_str(&format!("{}\n\n", b.html)),
+                "code" => md.push_str(&format!("<details><summary>code (cell {})</summary>\n\n```rust\n{}\n```\n\n</details>\n\n", b.cell, b.code)),
+                "text" => md.push_str(&format!("```text\n{}\n```\n\n", b.text.trim_end())),
+                "figure" => md.push_str(&format!(
+                    "<figure id=\"fig-{n}\">\n{}\n<figcaption>Figure {n}. {}</figcaption>\n</figure>\n\n",
+                    b.html,
+                    crate::notebook::display::escape(&b.caption),
+                    n = b.number
+                )),
+                "table" => md.push_str(&format!("<div class=\"table\" id=\"tbl-{}\">\n{}\n</div>\n\n", b.number, b.html)),
+                "error" => md.push_str(&format!("> **Cell {} failed:**\n\n```text\n{}\n```\n\n", b.cell, b.text)),
+                _ => {}
+            }
+        }
+        write_atomic(&dir.join(&file), md.as_bytes())?;
+    }
+    overview.push_str(&format!("\n{}\n", crate::cohort::summary::ATTRIBUTION));
+    write_atomic(&dir.join("index.md"), overview.as_bytes())?;
+    write_atomic(&dir.join("SUMMARY.md"), summary.as_bytes())
+}
+
+/// Build the mdBook edition from `book.toml` in `project` (source written by [`render`]).
+pub fn build_book(project: &Path) -> Result<PathBuf> {
+    let book = mdbook_driver::MDBook::load(project)
+        .map_err(|e| Error::Invalid(format!("mdBook: {e:#}")))?;
+    book.build()
+        .map_err(|e| Error::Invalid(format!("mdBook: {e:#}")))?;
+    Ok(project.join("target").join("book").join("index.html"))
 }
