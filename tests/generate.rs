@@ -5,9 +5,8 @@ mod common;
 
 use common::stub::{self, openai_body, Reply};
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 use std::time::Duration;
-use synthehr::cohort::{split, Cohort, SourceKind};
+use synthehr::cohort::{split, Cohort};
 use synthehr::generate::baselines::{self, Baseline};
 use synthehr::generate::parse::row_key;
 use synthehr::generate::plan::{plan_call, rows_csv, MemberPool};
@@ -16,12 +15,7 @@ use synthehr::generate::{Cell, Profile, Strategy};
 use synthehr::llm::*;
 
 fn demo() -> &'static (Cohort, split::Split) {
-    static C: OnceLock<(Cohort, split::Split)> = OnceLock::new();
-    C.get_or_init(|| {
-        let c = Cohort::build(SourceKind::EicuDemo, &common::real_data()).unwrap();
-        let s = split::members_holdout(&c.matrix, 0.3, 20250425).unwrap();
-        (c, s)
-    })
+    common::demo()
 }
 
 fn pool() -> MemberPool<'static> {

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::sync::OnceLock;
-use synthehr::cohort::{schema, split, Cohort, SourceKind};
+use synthehr::cohort::{schema, split, Cohort};
 use synthehr::generate::baselines::{self, Baseline};
 use synthehr::metrics::fairness::fairness;
 use synthehr::metrics::fidelity::{fidelity, KlEstimator};
@@ -14,12 +13,7 @@ use synthehr::metrics::utility::{self, UtilityOptions};
 use synthehr::metrics::Frame;
 
 fn demo() -> &'static (Cohort, split::Split) {
-    static C: OnceLock<(Cohort, split::Split)> = OnceLock::new();
-    C.get_or_init(|| {
-        let c = Cohort::build(SourceKind::EicuDemo, &common::real_data()).unwrap();
-        let s = split::members_holdout(&c.matrix, 0.3, 20250425).unwrap();
-        (c, s)
-    })
+    common::demo()
 }
 
 fn quick() -> UtilityOptions {

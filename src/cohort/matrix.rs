@@ -71,35 +71,6 @@ impl DesignMatrix {
         self.columns[col][row]
     }
 
-    /// Rows at `idx` (in that order).
-    pub fn take_rows(&self, idx: &[usize]) -> DesignMatrix {
-        DesignMatrix {
-            names: self.names.clone(),
-            columns: self
-                .columns
-                .iter()
-                .map(|c| idx.iter().map(|&i| c[i]).collect())
-                .collect(),
-            meta: idx.iter().map(|&i| self.meta[i].clone()).collect(),
-        }
-    }
-
-    /// The named columns only (in the order given).
-    pub fn select(&self, names: &[&str]) -> Result<DesignMatrix> {
-        let mut cols = Vec::with_capacity(names.len());
-        for n in names {
-            let i = self
-                .index_of(n)
-                .ok_or_else(|| Error::Invalid(format!("design matrix has no column '{n}'")))?;
-            cols.push(self.columns[i].clone());
-        }
-        Ok(DesignMatrix {
-            names: names.iter().map(|s| s.to_string()).collect(),
-            columns: cols,
-            meta: self.meta.clone(),
-        })
-    }
-
     pub fn missing_cells(&self) -> usize {
         self.columns
             .iter()

@@ -18,3 +18,17 @@ pub fn real_data() -> PathBuf {
     );
     p
 }
+
+/// The demo cohort and its member/holdout split (seed and fraction of the profiles), built once
+/// per test binary.
+pub fn demo() -> &'static (synthehr::cohort::Cohort, synthehr::cohort::split::Split) {
+    static C: std::sync::OnceLock<(synthehr::cohort::Cohort, synthehr::cohort::split::Split)> =
+        std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        let c =
+            synthehr::cohort::Cohort::build(synthehr::cohort::SourceKind::EicuDemo, &real_data())
+                .unwrap();
+        let s = synthehr::cohort::split::members_holdout(&c.matrix, 0.3, 20250425).unwrap();
+        (c, s)
+    })
+}
