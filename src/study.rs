@@ -27,6 +27,9 @@ pub struct Study {
     runtime: tokio::runtime::Runtime,
 }
 
+/// The mime type of machine-readable cell results (collected into `results.json`).
+pub const RESULT_MIME: &str = "application/vnd.synthehr.result+json";
+
 /// A table of results that shows itself as HTML in the kernel and the report.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -248,6 +251,7 @@ impl Study {
             tstr_scores: None,
         };
         if e.result.valid_rows < 10 {
+            self.record(model, cell, &e);
             return Ok(e);
         }
         let cols: Vec<&str> = e.result.columns.iter().map(String::as_str).collect();
@@ -280,7 +284,47 @@ impl Study {
                 opt.seed,
             ));
         }
+        self.record(model, cell, &e);
         Ok(e)
+    }
+
+    /// Emit an evaluation as a machine-readable output (`RESULT_MIME`); the build collects
+    /// these from every chapter into `results.json` (the report does not display them).
+    pub fn record(&self, model: &ModelFingerprint, cell: &Cell, e: &Evaluation) {
+        let est = |x: Option<&Estimate>| {
+            x.map(|e| serde_json::json!({"value": e.value, "lo": e.lo, "hi": e.hi, "positives": e.positives, "negatives": e.negatives}))
+        };
+        let attack = e
+            .privacy
+            .as_ref()
+            .and_then(|p| p.attacks.iter().find(|a| a.name == "dcr"));
+        let r = &e.result;
+        let v = serde_json::json!({
+            "model": model.label(),
+            "profile": self.profile.name,
+            "data_fingerprint": self.cohort.matrix.fingerprint(),
+            "stage": cell.stage,
+            "strategy": cell.strategy.name(),
+            "features": cell.features,
+            "rows": cell.rows,
+            "replicate": cell.replicate,
+            "status": Study::status(r),
+            "calls": r.calls,
+            "valid_rows": r.valid_rows,
+            "valid_rate": r.valid_rate,
+            "rejections": r.rows.rejects.iter().map(|(k, n)| (k.name().to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            "prompt_tokens": r.prompt_tokens,
+            "completion_tokens": r.completion_tokens,
+            "avg_kl": e.fidelity.as_ref().map(|f| f.avg_kl),
+            "kl_estimator": e.fidelity.as_ref().map(|f| f.estimator),
+            "within_auroc": est(e.within.as_ref().and_then(|u| u.auroc.as_ref())),
+            "tstr_auroc": est(e.tstr.as_ref().and_then(|u| u.auroc.as_ref())),
+            "tstr_auprc": est(e.tstr.as_ref().and_then(|u| u.auprc.as_ref())),
+            "mia_auroc": est(attack.and_then(|a| a.auroc.as_ref())),
+            "mia_advantage": est(attack.and_then(|a| a.advantage.as_ref())),
+            "mia_risk": est(attack.and_then(|a| a.risk.as_ref())),
+        });
+        crate::notebook::display::emit(RESULT_MIME, &v.to_string());
     }
 
     /// The synthetic rows of a replayed cell as a frame.

@@ -60,6 +60,12 @@ fn execution(name: &str) -> Execution {
                         mime: "text/html".into(),
                         content: table,
                     },
+                    RichOutput {
+                        mime: synthehr::study::RESULT_MIME.into(),
+                        content: serde_json::json!({"model": "m", "stage": "s", "strategy": "group", "features": 10, "rows": 200, "replicate": 0,
+                            "avg_kl": 0.25, "tstr_auroc": {"value": 0.7, "lo": 0.6, "hi": 0.8}, "note": name})
+                        .to_string(),
+                    },
                 ],
                 ..Default::default()
             },
@@ -287,4 +293,36 @@ fn the_mdbook_edition_builds_with_search_and_every_chapter() {
         book.join("print.html").is_file(),
         "the book has a print view"
     );
+}
+
+#[test]
+fn results_are_collected_into_json_and_csv_not_shown() {
+    let (_dir, index) = site();
+    let out = index.parent().unwrap();
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(j["schema"], 1);
+    // both chapters evaluated the same cell: one entry, the last one wins
+    assert_eq!(j["cells"].as_array().unwrap().len(), 1);
+    assert_eq!(j["cells"][0]["note"], "02-b.ipynb");
+    assert_eq!(
+        j["paper"]["table1_strategies_83_features_1k_rows"]["group"]["avg_kl"],
+        0.2963
+    );
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(
+        csv.starts_with("model,stage,strategy,features,rows"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().nth(1).unwrap().contains("0.25") && csv.contains("0.7"),
+        "{csv}"
+    );
+    for page in ["01-a.html", "02-b.html"] {
+        let html = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(
+            !html.contains("avg_kl"),
+            "{page} shows the machine-readable result"
+        );
+    }
 }

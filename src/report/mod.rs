@@ -133,6 +133,7 @@ pub fn render(
         .collect();
     let (mut fig, mut tbl) = (0, 0);
     let mut book_pages: Vec<(Chapter, Vec<Block>)> = Vec::new();
+    let mut results: Vec<serde_json::Value> = Vec::new();
     let layout = env
         .get_template("layout.html")
         .map_err(|e| Error::Invalid(e.to_string()))?;
@@ -187,6 +188,12 @@ pub fn render(
                     });
                 }
                 for r in &out.rich {
+                    if r.mime == crate::study::RESULT_MIME {
+                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.content) {
+                            results.push(v);
+                        }
+                        continue;
+                    }
                     if r.mime == "image/svg+xml" {
                         fig += 1;
                         blocks.push(Block {
@@ -264,7 +271,98 @@ pub fn render(
     let path = out.join("index.html");
     write_atomic(&path, page.as_bytes())?;
     write_book_source(&book_pages, info, &out.with_file_name("book-src"))?;
+    write_results(&results, info, out)?;
     Ok(path)
+}
+
+/// The paper's numbers (PAPER.md) for the results file.
+fn paper_numbers() -> serde_json::Value {
+    serde_json::json!({
+        "table1_strategies_83_features_1k_rows": {
+            "naive": {"avg_kl": 0.5797, "within_auroc": 0.4558, "tstr_auroc": 0.5382, "tstr_auprc": 0.5398},
+            "schema": {"avg_kl": 0.5212, "within_auroc": 0.4319, "tstr_auroc": 0.6205, "tstr_auprc": 0.5774},
+            "conditional": {"avg_kl": 0.3051, "within_auroc": 0.5051, "tstr_auroc": 0.4769, "tstr_auprc": 0.4858},
+            "group": {"avg_kl": 0.2963, "within_auroc": 0.5136, "tstr_auroc": 0.5052, "tstr_auprc": 0.5070}
+        },
+        "table3_group_by_features_1k_rows": {
+            "5": {"avg_kl": 0.1690, "within_auroc": 0.7791, "tstr_auroc": 0.8224},
+            "10": {"avg_kl": 0.1552, "within_auroc": 0.8710, "tstr_auroc": 0.8133},
+            "15": {"avg_kl": 0.2293, "within_auroc": 0.4924, "tstr_auroc": 0.6885},
+            "20": {"avg_kl": 0.2466, "within_auroc": 0.4833, "tstr_auroc": 0.5335}
+        },
+        "table4_group_10_features_by_rows": {
+            "1000": {"avg_kl": 0.1552, "within_auroc": 0.8710, "tstr_auroc": 0.8133, "tstr_auprc": 0.5809},
+            "5000": {"avg_kl": 0.0952, "within_auroc": 0.8780, "tstr_auroc": 0.9015, "tstr_auprc": 0.7586},
+            "10000": {"avg_kl": 0.0821, "within_auroc": 0.9437, "tstr_auroc": 0.9157, "tstr_auprc": 0.7969}
+        }
+    })
+}
+
+/// `results.json` (schema in the README) and a flat `results.csv`, one entry per experiment
+/// cell and model (the last evaluation of a cell wins when several chapters evaluate it).
+fn write_results(results: &[serde_json::Value], info: &RunInfo, out: &Path) -> Result<()> {
+    let key = |v: &serde_json::Value| {
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            v["model"], v["stage"], v["strategy"], v["features"], v["rows"], v["replicate"]
+        )
+    };
+    let mut cells: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    for v in results {
+        cells.insert(key(v), v.clone());
+    }
+    let cells: Vec<serde_json::Value> = cells.into_values().collect();
+    let doc = serde_json::json!({
+        "schema": 1,
+        "data_fingerprint": info.fingerprint,
+        "profile": info.profile,
+        "models": info.models,
+        "cells": cells,
+        "paper": paper_numbers(),
+    });
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::Invalid(e.to_string()))?;
+    write_atomic(&out.join("results.json"), text.as_bytes())?;
+    let cols = [
+        "model",
+        "stage",
+        "strategy",
+        "features",
+        "rows",
+        "replicate",
+        "status",
+        "calls",
+        "valid_rows",
+        "valid_rate",
+        "avg_kl",
+        "within_auroc",
+        "tstr_auroc",
+        "tstr_auprc",
+        "mia_auroc",
+        "mia_advantage",
+        "mia_risk",
+        "prompt_tokens",
+        "completion_tokens",
+    ];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(cols)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    for c in &cells {
+        let row: Vec<String> = cols
+            .iter()
+            .map(|k| match &c[*k] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Object(o) => {
+                    o.get("value").map(|v| v.to_string()).unwrap_or_default()
+                }
+                other => other.to_string(),
+            })
+            .collect();
+        w.write_record(&row)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Invalid(e.to_string()))?;
+    write_atomic(&out.join("results.csv"), &bytes)
 }
 
 /// The mdBook source: `SUMMARY.md`, an overview and one page per chapter, with the same numbered
