@@ -180,6 +180,15 @@ fn links_anchors_numbering_and_no_external_loads() {
     assert_eq!(tables, vec!["1", "2"], "tables numbered across the report");
 }
 
+/// Headless Chromium as root on a machine without network (the flags both runs share).
+const HEADLESS: [&str; 5] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+];
+
 fn chromium() -> Option<PathBuf> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .iter()
@@ -202,12 +211,8 @@ fn chromium_renders_the_report_from_file_urls() {
     for (name, size) in [("desktop", "1280,900"), ("phone", "390,844")] {
         let shot = dir.path().join(format!("{name}.png"));
         let out = std::process::Command::new(&bin)
+            .args(HEADLESS)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
                 "--enable-logging=stderr",
@@ -244,14 +249,8 @@ fn chromium_renders_the_report_from_file_urls() {
     }
     // the DOM holds the chapters
     let dom = std::process::Command::new(&bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--dump-dom",
-        ])
+        .args(HEADLESS)
+        .arg("--dump-dom")
         .arg(format!(
             "--user-data-dir={}",
             dir.path().join("profile-dom").display()
