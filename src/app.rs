@@ -617,7 +617,10 @@ pub fn build(
                 .collect()
         })
         .unwrap_or_default();
+    let study = crate::study::Study::open(project, data, profile)?;
+    let downloads = crate::report::downloads::write(&study, out)?;
     let info = crate::report::RunInfo {
+        downloads,
         fingerprint,
         profile: profile.to_string(),
         models: if models.is_empty() {

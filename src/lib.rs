@@ -7,11 +7,13 @@ pub mod app;
 pub mod cohort;
 pub mod data;
 pub mod error;
+pub mod findings;
 pub mod fsutil;
 pub mod generate;
 pub mod llm;
 pub mod metrics;
 pub mod notebook;
+pub mod paper;
 pub mod plot;
 pub mod report;
 pub mod study;
@@ -31,7 +33,8 @@ pub mod prelude {
     pub use crate::metrics::stats::Estimate;
     pub use crate::metrics::utility::{self, UtilityOptions};
     pub use crate::metrics::Frame;
-    pub use crate::notebook::display::{html, svg, EvcxrDisplay};
+    pub use crate::notebook::display::{figure, html, svg, EvcxrDisplay};
+    pub use crate::paper::{self, Paper};
     pub use crate::plot::{self, Caption, Series};
     pub use crate::study::{fmt, Study, Table};
 }

@@ -5,16 +5,18 @@
 use crate::cohort::split::{self, Split};
 use crate::cohort::{schema, Cohort, SourceKind};
 use crate::error::{Error, Result};
+use crate::findings::{scorecard, Finding, GroupPoint, ModelNumbers};
 use crate::generate::plan::MemberPool;
 use crate::generate::run::{run_cell, CellResult, CellStatus, NoProgress};
-use crate::generate::{Cell, Profile};
+use crate::generate::{Cell, Profile, Strategy};
 use crate::llm::{Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, RetryPolicy};
+use crate::metrics::fairness::{fairness, Fairness};
 use crate::metrics::fidelity::{fidelity, Fidelity, KlEstimator};
 use crate::metrics::privacy::{privacy, Privacy};
 use crate::metrics::stats::Estimate;
 use crate::metrics::utility::{self, UtilityOptions, UtilityResult};
 use crate::metrics::Frame;
-use crate::notebook::display::{html, table_html, EvcxrDisplay};
+use crate::notebook::display::{html, table_html, with_label, EvcxrDisplay};
 use std::path::{Path, PathBuf};
 
 pub struct Study {
@@ -36,11 +38,19 @@ pub struct Table {
     pub caption: String,
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Name for cross-references (`@tbl:LABEL` in markdown); empty for none.
+    pub label: String,
 }
 
 impl EvcxrDisplay for Table {
     fn evcxr_display(&self) {
-        html(&table_html(&self.header, &self.rows, &self.caption));
+        let t = table_html(&self.header, &self.rows, &self.caption);
+        let label = if self.label.is_empty() {
+            String::new()
+        } else {
+            format!("tbl:{}", self.label)
+        };
+        html(&with_label(&t, "table", &label));
     }
 }
 
@@ -136,6 +146,20 @@ impl Evaluation {
             .map(|f| fmt(f.avg_kl, 4))
             .unwrap_or_else(|| "—".into())
     }
+    /// This evaluation reduced to what the findings scorecard needs.
+    pub fn point(&self) -> crate::findings::Point {
+        crate::findings::Point {
+            generated: !matches!(self.result.status, CellStatus::Incomplete { .. }),
+            avg_kl: self.fidelity.as_ref().map(|f| f.avg_kl),
+            tstr_auroc: self
+                .tstr
+                .as_ref()
+                .and_then(|u| u.auroc.as_ref())
+                .map(|a| a.value),
+            mia_auroc: self.mia().map(|m| m.value),
+        }
+    }
+
     /// The DCR attack's AUROC.
     pub fn mia(&self) -> Option<Estimate> {
         self.privacy
@@ -358,5 +382,111 @@ impl Study {
     /// The columns of a feature count (top-k + death).
     pub fn columns(k: usize) -> Vec<&'static str> {
         schema::top_k(k)
+    }
+
+    /// Fidelity and TSTR AUROC inside each demographic group of the holdout (Table 2 analog).
+    pub fn fairness_of(&self, e: &Evaluation) -> Result<Fairness> {
+        let cols: Vec<&str> = e.result.columns.iter().map(String::as_str).collect();
+        let holdout = self.holdout(&cols)?;
+        let synth = Study::frame(&e.result);
+        Ok(fairness(
+            &holdout,
+            &synth,
+            e.tstr_scores.as_deref().map(|s| (&holdout, s)),
+            &KlEstimator::default(),
+            500,
+            1,
+        ))
+    }
+
+    /// The numbers behind the paper's findings for one model: every strategy, dimensionality
+    /// and sample-size cell of the profile, and per-group KL of the group and naive cells.
+    pub fn finding_numbers(
+        &self,
+        model: &ModelFingerprint,
+        opt: &UtilityOptions,
+    ) -> Result<ModelNumbers> {
+        let mut m = ModelNumbers {
+            model: model.label(),
+            ..Default::default()
+        };
+        let mut per_group: Vec<(String, Fairness)> = Vec::new();
+        for cell in self.profile.cells() {
+            let e = self.evaluate(model, &cell, opt)?;
+            match cell.stage.as_str() {
+                "strategies" => {
+                    if matches!(cell.strategy, Strategy::Group | Strategy::Naive)
+                        && e.fidelity.is_some()
+                    {
+                        per_group.push((cell.strategy.name().to_string(), self.fairness_of(&e)?));
+                    }
+                    if cell.strategy == Strategy::Group {
+                        m.features.push((cell.features, e.point()));
+                    }
+                    m.strategies
+                        .push((cell.strategy.name().to_string(), e.point()));
+                }
+                "dimensionality" => m.features.push((cell.features, e.point())),
+                "sample-size" => m.rows.push((cell.rows, e.point())),
+                _ => {}
+            }
+        }
+        let kl_in = |strategy: &str, group: &str| {
+            per_group
+                .iter()
+                .find(|p| p.0 == strategy)
+                .and_then(|p| p.1.groups.iter().find(|g| g.group == group))
+                .and_then(|g| g.avg_kl)
+        };
+        m.groups = crate::metrics::fairness::groups()
+            .into_iter()
+            .map(|(g, _, _)| GroupPoint {
+                group_kl: kl_in("group", &g),
+                naive_kl: kl_in("naive", &g),
+                group: g,
+            })
+            .collect();
+        Ok(m)
+    }
+
+    /// The scorecard of the paper's six findings over every model in the cache, as a table
+    /// (findings 1–5 from the first model; 6 compares models).
+    pub fn scorecard(&self, opt: &UtilityOptions) -> Result<(Vec<Finding>, Table)> {
+        let numbers = self
+            .models
+            .iter()
+            .map(|m| self.finding_numbers(m, opt))
+            .collect::<Result<Vec<_>>>()?;
+        let findings = scorecard(&numbers);
+        let table = Table {
+            caption: format!(
+                "Scorecard of the paper's six findings ({})",
+                self.provenance(self.models.first())
+            ),
+            header: [
+                "finding",
+                "here",
+                "decided by (this run)",
+                "paper",
+                "chapter",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            rows: findings
+                .iter()
+                .map(|f| {
+                    vec![
+                        format!("{}. {}", f.number, f.claim),
+                        f.verdict.name().into(),
+                        f.evidence.clone(),
+                        crate::findings::paper_evidence(f.number),
+                        f.chapter.to_string(),
+                    ]
+                })
+                .collect(),
+            label: "scorecard".into(),
+        };
+        Ok((findings, table))
     }
 }

@@ -42,10 +42,14 @@ fn the_engine_check_notebook_runs_and_replays() {
     let e = eng.run(&nb, &inputs("d1", "local")).unwrap();
     assert_eq!(e.status, Status::Ok, "{:?}", e.status);
     assert!(!e.from_cache);
-    assert_eq!(cell(&e, 2).stdout, "computed\n42\n");
+    assert_eq!(cell(&e, 2).stdout, "computed\n");
+    assert_eq!(cell(&e, 2).rich[0].mime, "text/plain");
+    assert_eq!(cell(&e, 2).rich[0].content, "42");
     assert_eq!(cell(&e, 3).rich[0].mime, "text/html");
     assert_eq!(cell(&e, 3).rich[0].content, "<b>rich</b>");
-    assert!(cell(&e, 3).stdout.contains("\"lactate_last_early\""));
+    assert!(cell(&e, 3).rich[1]
+        .content
+        .contains("\"lactate_last_early\""));
     assert!(e.notes.iter().any(|n| n.contains(":dep")));
     let again = eng.run(&nb, &inputs("d1", "local")).unwrap();
     assert!(again.from_cache);
@@ -67,9 +71,12 @@ fn the_engine_check_notebook_runs_and_replays() {
     {
         assert_eq!(x["source"], y["source"]);
     }
-    assert_eq!(b["cells"][2]["outputs"][0]["text"], "computed\n42\n");
+    // as the kernel stores them: the stream, then one result with the last output per type
+    assert_eq!(b["cells"][2]["outputs"][0]["text"], "computed\n");
+    assert_eq!(b["cells"][2]["outputs"][1]["output_type"], "execute_result");
+    assert_eq!(b["cells"][2]["outputs"][1]["data"]["text/plain"], "42");
     assert_eq!(
-        b["cells"][3]["outputs"][1]["data"]["text/html"],
+        b["cells"][3]["outputs"][0]["data"]["text/html"],
         "<b>rich</b>"
     );
 }

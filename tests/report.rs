@@ -10,7 +10,7 @@ use synthehr::report::{render, RunInfo};
 fn notebook(dir: &Path, name: &str, title: &str) -> (PathBuf, Notebook) {
     let nb = serde_json::json!({
         "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": format!("# {title}\nSome *markdown* with a [link to the overview](index.html).")},
+            {"cell_type": "markdown", "metadata": {}, "source": format!("# {title}\nSome *markdown* with a [link to the overview](index.html), a reference to @fig:plot-{title}, to @tbl:table-{title} and ahead to @fig:plot-Second (mail me@example.org).")},
             {"cell_type": "code", "metadata": {}, "execution_count": null, "outputs": [], "source": "let x = 1;\nx"},
             {"cell_type": "code", "metadata": {}, "execution_count": null, "outputs": [], "source": "figure()"},
         ],
@@ -21,7 +21,7 @@ fn notebook(dir: &Path, name: &str, title: &str) -> (PathBuf, Notebook) {
     (p.clone(), Notebook::read(&p).unwrap())
 }
 
-fn execution(name: &str) -> Execution {
+fn execution(name: &str, title: &str) -> Execution {
     let cap = synthehr::plot::Caption {
         title: format!("A figure of {name}"),
         provenance: "data test".into(),
@@ -37,8 +37,13 @@ fn execution(name: &str) -> Execution {
         &cap,
     )
     .unwrap();
-    let table =
-        synthehr::notebook::display::table_html(&["a".into()], &[vec!["<1>".into()]], "A table");
+    use synthehr::notebook::display::{table_html, with_label};
+    let svg = with_label(&svg, "svg", &format!("fig:plot-{title}"));
+    let table = with_label(
+        &table_html(&["a".into()], &[vec!["<1>".into()]], "A table"),
+        "table",
+        &format!("tbl:table-{title}"),
+    );
     Execution {
         notebook: name.into(),
         key: "k".into(),
@@ -78,6 +83,26 @@ fn execution(name: &str) -> Execution {
     }
 }
 
+fn render_two(dir: &Path, exec: impl Fn(&str, &str) -> Execution) -> synthehr::Result<PathBuf> {
+    let runs: Vec<_> = [("01-a.ipynb", "First"), ("02-b.ipynb", "Second")]
+        .iter()
+        .map(|(n, t)| {
+            let (p, nb) = notebook(dir, n, t);
+            (p, nb, exec(n, t))
+        })
+        .collect();
+    render(
+        &runs,
+        &RunInfo {
+            fingerprint: "f".into(),
+            profile: "local".into(),
+            models: "m".into(),
+            ..Default::default()
+        },
+        &dir.join("target").join("report"),
+    )
+}
+
 fn site() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -85,25 +110,52 @@ fn site() -> (tempfile::TempDir, PathBuf) {
         dir.path().join("book.toml"),
     )
     .unwrap();
-    let runs: Vec<_> = [("01-a.ipynb", "First"), ("02-b.ipynb", "Second")]
-        .iter()
-        .map(|(n, t)| {
-            let (p, nb) = notebook(dir.path(), n, t);
-            (p, nb, execution(n))
-        })
-        .collect();
-    let out = dir.path().join("target").join("report");
-    let index = render(
-        &runs,
-        &RunInfo {
-            fingerprint: "f".into(),
-            profile: "local".into(),
-            models: "m".into(),
-        },
-        &out,
+    let index = render_two(dir.path(), execution).unwrap();
+    (dir, index)
+}
+
+#[test]
+fn references_resolve_and_dangling_or_duplicate_labels_fail_the_build() {
+    let (_dir, index) = site();
+    let first = std::fs::read_to_string(index.with_file_name("01-a.html")).unwrap();
+    // numbering runs across the report: chapter 2's figure is Figure 2
+    assert!(
+        first.contains(r##"<a href="01-a.html#fig-1">Figure 1</a>"##),
+        "{first}"
+    );
+    assert!(first.contains(r##"<a href="01-a.html#tbl-1">Table 1</a>"##));
+    assert!(first.contains(r##"<a href="02-b.html#fig-2">Figure 2</a>"##));
+    assert!(first.contains("me@example.org") && !first.contains("@fig:"));
+    let book = std::fs::read_to_string(
+        index
+            .parent()
+            .unwrap()
+            .with_file_name("book-src")
+            .join("01-a.md"),
     )
     .unwrap();
-    (dir, index)
+    assert!(book.contains("[Figure 2](02-b.md#fig-2)"), "{book}");
+
+    // a reference to a label no output carries: an error naming the notebook and the label
+    let dir = tempfile::tempdir().unwrap();
+    let err = render_two(dir.path(), |n, t| {
+        let mut e = execution(n, t);
+        if t == "Second" {
+            e.cells[1].rich.remove(0);
+        }
+        e
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("01-a.ipynb") && err.contains("@fig:plot-Second"),
+        "{err}"
+    );
+    // the same label on two outputs
+    let err = render_two(dir.path(), |n, _| execution(n, "Same"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("used twice"), "{err}");
 }
 
 fn attr_values(html: &str, attr: &str) -> Vec<String> {
@@ -300,14 +352,11 @@ fn results_are_collected_into_json_and_csv_not_shown() {
     let out = index.parent().unwrap();
     let j: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(j["schema"], 1);
+    assert_eq!(j["schema"], 2);
     // both chapters evaluated the same cell: one entry, the last one wins
     assert_eq!(j["cells"].as_array().unwrap().len(), 1);
     assert_eq!(j["cells"][0]["note"], "02-b.ipynb");
-    assert_eq!(
-        j["paper"]["table1_strategies_83_features_1k_rows"]["group"]["avg_kl"],
-        0.2963
-    );
+    assert_eq!(j["paper"]["table1"]["group"]["avg_kl"], 0.2963);
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert!(
         csv.starts_with("model,stage,strategy,features,rows"),

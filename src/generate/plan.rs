@@ -137,6 +137,48 @@ fn draw_examples(
     candidates
 }
 
+fn render_call(
+    cell: &Cell,
+    pool: &MemberPool,
+    examples_csv: &str,
+    n_examples: usize,
+    group: Option<Group>,
+) -> Result<(String, String)> {
+    let death_rate = format!("{:.1}%", 100.0 * pool.death_rate());
+    strategy::render(&PromptInput {
+        strategy: cell.strategy,
+        columns: &cell.columns(),
+        examples_csv,
+        n_examples,
+        n_rows: cell.rows_per_call,
+        group,
+        death_rate: &death_rate,
+    })
+}
+
+/// Call `index` of a cell's prompt as published with the report: exactly what the model got,
+/// except that the example rows (real patients) are replaced by a line saying they are withheld.
+pub fn prompt_without_rows(
+    profile: &Profile,
+    cell: &Cell,
+    pool: &MemberPool,
+    index: usize,
+) -> Result<(String, String)> {
+    let call = plan_call(profile, cell, pool, index)?;
+    let placeholder = format!(
+        "{}\n[{} example rows of real patients from the member pool, withheld from published prompts]\n",
+        cell.columns().join(","),
+        call.example_rows.len()
+    );
+    render_call(
+        cell,
+        pool,
+        &placeholder,
+        call.example_rows.len(),
+        call.group,
+    )
+}
+
 pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize) -> Result<Call> {
     let stream = cell.stream_id();
     let seed = call_seed(profile.seed, &stream, index);
@@ -145,16 +187,7 @@ pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize
     let example_rows = draw_examples(pool, group, cell.examples_per_call, &mut rng);
     let columns = cell.columns();
     let examples_csv = rows_csv(pool.matrix, &example_rows, &columns);
-    let death_rate = format!("{:.1}%", 100.0 * pool.death_rate());
-    let (system, user) = strategy::render(&PromptInput {
-        strategy: cell.strategy,
-        columns: &columns,
-        examples_csv: &examples_csv,
-        n_examples: example_rows.len(),
-        n_rows: cell.rows_per_call,
-        group,
-        death_rate: &death_rate,
-    })?;
+    let (system, user) = render_call(cell, pool, &examples_csv, example_rows.len(), group)?;
     let request = ChatRequest {
         messages: vec![Message::system(system), Message::user(user)],
         sampling: Sampling {

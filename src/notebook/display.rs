@@ -30,6 +30,35 @@ pub fn svg(content: &str) {
     emit("image/svg+xml", content);
 }
 
+/// A figure the report can refer to as `@fig:LABEL` (the label rides on the SVG root as
+/// `data-label`, which both the kernel and the report keep).
+pub fn figure(label: &str, content: &str) {
+    svg(&with_label(content, "svg", &format!("fig:{label}")));
+}
+
+/// Put `data-label="LABEL"` on the first `<TAG` element of `html`.
+pub fn with_label(html: &str, tag: &str, label: &str) -> String {
+    let open = format!("<{tag}");
+    match html.find(&open) {
+        Some(i) if !label.is_empty() => {
+            let at = i + open.len();
+            format!(
+                "{} data-label=\"{}\"{}",
+                &html[..at],
+                escape(label),
+                &html[at..]
+            )
+        }
+        _ => html.to_string(),
+    }
+}
+
+/// The `data-label` of the first element that has one.
+pub fn label_of(html: &str) -> Option<String> {
+    let rest = &html[html.find("data-label=\"")? + "data-label=\"".len()..];
+    rest.split('"').next().map(str::to_string)
+}
+
 /// HTML-escape text.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -79,7 +108,8 @@ pub trait ShowDebug {
 }
 impl<T: std::fmt::Debug + ?Sized> ShowDebug for Shown<'_, T> {
     fn synthehr_show(&self) {
-        println!("{:?}", self.0);
+        // the kernel sends a trailing expression's Debug text as its text/plain result
+        emit("text/plain", &format!("{:?}", self.0));
     }
 }
 

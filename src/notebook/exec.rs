@@ -481,8 +481,18 @@ pub fn split_outputs(stdout: &str, stderr: &str) -> Vec<CellOutput> {
     cells.into_values().collect()
 }
 
-/// Store an execution's outputs back into the `.ipynb` (as Jupyter would show them), touching
-/// nothing but each code cell's `outputs` and `execution_count`.
+/// A cell's rich outputs as the evcxr kernel sends them to Jupyter: one result whose data holds
+/// the last output of each MIME type (evcxr keeps one per type per cell).
+pub fn kernel_view(c: &CellOutput) -> std::collections::BTreeMap<String, String> {
+    c.rich
+        .iter()
+        .map(|r| (r.mime.clone(), r.content.clone()))
+        .collect()
+}
+
+/// Store an execution's outputs in the notebook as the kernel would (stdout stream, one
+/// `execute_result`, stderr stream), touching nothing but each code cell's `outputs` and
+/// `execution_count`.
 pub fn write_outputs(path: &Path, e: &Execution) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
     let mut nb: serde_json::Value =
@@ -501,8 +511,9 @@ pub fn write_outputs(path: &Path, e: &Execution) -> Result<()> {
             if !c.stdout.is_empty() {
                 outputs.push(serde_json::json!({"output_type": "stream", "name": "stdout", "text": c.stdout}));
             }
-            for r in &c.rich {
-                outputs.push(serde_json::json!({"output_type": "display_data", "data": {r.mime.clone(): r.content}, "metadata": {}}));
+            let shown = kernel_view(c);
+            if !shown.is_empty() {
+                outputs.push(serde_json::json!({"output_type": "execute_result", "data": shown, "metadata": {}, "execution_count": count}));
             }
             if !c.stderr.is_empty() {
                 outputs.push(serde_json::json!({"output_type": "stream", "name": "stderr", "text": c.stderr}));

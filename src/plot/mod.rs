@@ -79,63 +79,74 @@ pub fn lines(series: &[Series], x_label: &str, y_label: &str, caption: &Caption)
     {
         let root = SVGBackend::with_string(&mut svg, (640, 400)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let (x0, x1) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
-        let (y0, y1) = bounds(series.iter().flat_map(|s| {
-            s.points
-                .iter()
-                .map(|p| p.1)
-                .chain(s.interval.iter().flatten().flat_map(|(a, b)| [*a, *b]))
-        }));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&caption.title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .label_style((FONT, 12))
-            .draw()
-            .map_err(err)?;
-        for (k, s) in series.iter().enumerate() {
-            let c = PALETTE[k % PALETTE.len()];
-            if let Some(iv) = &s.interval {
-                let band: Vec<(f64, f64)> = s
-                    .points
-                    .iter()
-                    .zip(iv)
-                    .map(|(p, i)| (p.0, i.1))
-                    .chain(s.points.iter().zip(iv).rev().map(|(p, i)| (p.0, i.0)))
-                    .collect();
-                chart
-                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2).filled())))
-                    .map_err(err)?;
-            }
-            chart
-                .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
-                .map_err(err)?
-                .label(&s.name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(s.points.iter().map(|p| Circle::new(*p, 3, c.filled())))
-                .map_err(err)?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 12))
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(err)?;
+        lines_panel(&root, series, x_label, y_label, &caption.title, 18)?;
         root.present().map_err(err)?;
     }
     Ok(finish(svg, caption))
+}
+
+/// One line chart drawn into a drawing area (a whole figure or one panel of a grid).
+fn lines_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    series: &[Series],
+    x_label: &str,
+    y_label: &str,
+    title: &str,
+    title_size: u32,
+) -> Result<()> {
+    let (x0, x1) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    let (y0, y1) = bounds(series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.1)
+            .chain(s.interval.iter().flatten().flat_map(|(a, b)| [*a, *b]))
+    }));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, title_size))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(err)?;
+    for (k, s) in series.iter().enumerate() {
+        let c = PALETTE[k % PALETTE.len()];
+        if let Some(iv) = &s.interval {
+            let band: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .zip(iv)
+                .map(|(p, i)| (p.0, i.1))
+                .chain(s.points.iter().zip(iv).rev().map(|(p, i)| (p.0, i.0)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2).filled())))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
+            .map_err(err)?
+            .label(&s.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+        chart
+            .draw_series(s.points.iter().map(|p| Circle::new(*p, 3, c.filled())))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 12))
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(err)?;
+    Ok(())
 }
 
 /// Bars with CI whiskers: one bar per label (e.g. strategy), value and interval.
@@ -213,6 +224,12 @@ pub fn density(real: &[f64], synth: &[f64], feature: &str, caption: &Caption) ->
 
 /// Densities of several named samples of one feature on a shared grid.
 pub fn density_of(samples: &[(&str, &[f64])], feature: &str, caption: &Caption) -> Result<String> {
+    lines(&density_series(samples), feature, "density", caption)
+}
+
+/// Histogram densities (30 bins over all samples' range, missing values left out), one series
+/// per named sample.
+fn density_series(samples: &[(&str, &[f64])]) -> Vec<Series> {
     let present = |x: &[f64]| -> Vec<f64> { x.iter().copied().filter(|v| v.is_finite()).collect() };
     let samples: Vec<(&str, Vec<f64>)> = samples.iter().map(|(n, x)| (*n, present(x))).collect();
     let (lo, hi) = bounds(samples.iter().flat_map(|(_, x)| x.iter().copied()));
@@ -230,15 +247,37 @@ pub fn density_of(samples: &[(&str, &[f64])], feature: &str, caption: &Caption) 
             .map(|(k, v)| (lo + (k as f64 + 0.5) * w, v / (n * w)))
             .collect()
     };
-    let series: Vec<Series> = samples
+    samples
         .iter()
         .map(|(name, x)| Series {
             name: format!("{name} (n={})", x.len()),
             points: hist(x),
             interval: None,
         })
-        .collect();
-    lines(&series, feature, "density", caption)
+        .collect()
+}
+
+/// Small multiples of real vs synthetic densities in one figure, two panels per row: one panel
+/// per (title, real values, synthetic values). One figure, because the evcxr kernel shows one
+/// output of each kind per cell.
+pub fn densities(panels: &[(String, Vec<f64>, Vec<f64>)], caption: &Caption) -> Result<String> {
+    register_font();
+    let cols = 2usize;
+    let rows = panels.len().div_ceil(cols).max(1);
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (880, 40 + 320 * rows as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let root = root.titled(&caption.title, (FONT, 18)).map_err(err)?;
+        let areas = root.split_evenly((rows, cols));
+        for (area, (title, real, synth)) in areas.iter().zip(panels) {
+            let series = density_series(&[("real", real), ("synthetic", synth)]);
+            lines_panel(area, &series, title, "density", title, 14)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(finish(svg, caption))
 }
 
 #[cfg(test)]
@@ -267,6 +306,22 @@ mod tests {
                 && svg.contains("Avg KL by feature count")
                 && svg.contains("<desc>data 3179437b")
         );
+        let grid = densities(
+            &[
+                (
+                    "age (10 columns)".into(),
+                    vec![60.0, 70.0, 80.0],
+                    vec![65.0, f64::NAN],
+                ),
+                ("bun (10 columns)".into(), vec![10.0, 20.0], vec![]),
+                ("age (83 columns)".into(), vec![60.0], vec![130.0, -5.0]),
+            ],
+            &cap,
+        )
+        .unwrap();
+        // the overall title comes first (the report takes it as the caption), then each panel
+        assert!(grid.find("Avg KL by feature count") < grid.find("age (10 columns)"));
+        assert!(grid.contains("bun (10 columns)") && grid.contains("real (n=1)"));
         let b = bars(
             &["naive".into(), "group".into()],
             &[(0.5, Some((0.4, 0.6))), (f64::NAN, None)],

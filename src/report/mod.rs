@@ -3,8 +3,11 @@
 //! SVG, relative links, works from `file://`). Figures (SVG outputs) and tables (HTML table
 //! outputs) are numbered across the report.
 
+pub mod downloads;
+
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
+use crate::notebook::display::label_of;
 use crate::notebook::{Execution, Notebook, Status};
 use minijinja::{context, Environment};
 use serde::Serialize;
@@ -36,6 +39,8 @@ pub struct Block {
     pub code: String,
     pub number: usize,
     pub caption: String,
+    /// Cross-reference name (`fig:NAME` / `tbl:NAME`) of a figure or table, or empty.
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +62,8 @@ pub struct RunInfo {
     pub fingerprint: String,
     pub profile: String,
     pub models: String,
+    /// Files written under the report directory by [`downloads::write`].
+    pub downloads: Vec<downloads::Download>,
 }
 
 fn markdown(src: &str) -> String {
@@ -148,6 +155,7 @@ pub fn render(
             code: String::new(),
             number: 0,
             caption: String::new(),
+            label: String::new(),
         };
         for (ci, cell) in nb.cells.iter().enumerate() {
             if cell.cell_type == "markdown" {
@@ -158,8 +166,8 @@ pub fn render(
                     .filter(|l| !l.starts_with("# "))
                     .collect::<Vec<_>>()
                     .join("\n");
+                // rendered after every figure and table is numbered (references may point ahead)
                 blocks.push(Block {
-                    html: markdown(&src),
                     md: src,
                     ..blank("markdown", ci)
                 });
@@ -200,6 +208,7 @@ pub fn render(
                             html: r.content.clone(),
                             number: fig,
                             caption: svg_caption(&r.content),
+                            label: label_of(&r.content).unwrap_or_default(),
                             ..blank("figure", ci)
                         });
                     } else if r.mime == "text/html" && r.content.contains("<table") {
@@ -214,6 +223,7 @@ pub fn render(
                         blocks.push(Block {
                             html,
                             number: tbl,
+                            label: label_of(&r.content).unwrap_or_default(),
                             ..blank("table", ci)
                         });
                     } else if r.mime == "text/html" {
@@ -244,7 +254,21 @@ pub fn render(
                 }
             }
         }
-        book_pages.push((ch.clone(), blocks.clone()));
+        book_pages.push((ch.clone(), blocks));
+    }
+    let targets = ref_targets(&book_pages)?;
+    let mut scorecard = String::new();
+    for (ch, blocks) in book_pages.iter_mut() {
+        for b in blocks.iter_mut() {
+            if b.kind == "markdown" && !b.md.is_empty() {
+                let at = format!("{}, cell {}", ch.notebook, b.cell);
+                b.html = markdown(&resolve_refs(&b.md, &targets, "html", &at)?);
+                b.md = resolve_refs(&b.md, &targets, "md", &at)?;
+            }
+            if b.label == "tbl:scorecard" {
+                scorecard = b.html.clone();
+            }
+        }
         let body = env
             .get_template("chapter.html")
             .and_then(|t| {
@@ -264,6 +288,9 @@ pub fn render(
             t.render(context! {
                 chapters => chapters, fingerprint => info.fingerprint, profile => info.profile, models => info.models,
                 built => crate::llm::cache::now_rfc3339(), licence => crate::cohort::summary::ATTRIBUTION,
+                scorecard => minijinja::Value::from_safe_string(scorecard),
+                synthetic => info.downloads.iter().filter(|d| d.path.starts_with("downloads/synthetic/")).collect::<Vec<_>>(),
+                prompts => info.downloads.iter().filter(|d| d.path.starts_with("downloads/prompts/")).collect::<Vec<_>>(),
             })
         })
         .map_err(|e| Error::Invalid(format!("rendering index: {e}")))?;
@@ -275,27 +302,72 @@ pub fn render(
     Ok(path)
 }
 
-/// The paper's numbers (PAPER.md) for the results file.
-fn paper_numbers() -> serde_json::Value {
-    serde_json::json!({
-        "table1_strategies_83_features_1k_rows": {
-            "naive": {"avg_kl": 0.5797, "within_auroc": 0.4558, "tstr_auroc": 0.5382, "tstr_auprc": 0.5398},
-            "schema": {"avg_kl": 0.5212, "within_auroc": 0.4319, "tstr_auroc": 0.6205, "tstr_auprc": 0.5774},
-            "conditional": {"avg_kl": 0.3051, "within_auroc": 0.5051, "tstr_auroc": 0.4769, "tstr_auprc": 0.4858},
-            "group": {"avg_kl": 0.2963, "within_auroc": 0.5136, "tstr_auroc": 0.5052, "tstr_auprc": 0.5070}
-        },
-        "table3_group_by_features_1k_rows": {
-            "5": {"avg_kl": 0.1690, "within_auroc": 0.7791, "tstr_auroc": 0.8224},
-            "10": {"avg_kl": 0.1552, "within_auroc": 0.8710, "tstr_auroc": 0.8133},
-            "15": {"avg_kl": 0.2293, "within_auroc": 0.4924, "tstr_auroc": 0.6885},
-            "20": {"avg_kl": 0.2466, "within_auroc": 0.4833, "tstr_auroc": 0.5335}
-        },
-        "table4_group_10_features_by_rows": {
-            "1000": {"avg_kl": 0.1552, "within_auroc": 0.8710, "tstr_auroc": 0.8133, "tstr_auprc": 0.5809},
-            "5000": {"avg_kl": 0.0952, "within_auroc": 0.8780, "tstr_auroc": 0.9015, "tstr_auprc": 0.7586},
-            "10000": {"avg_kl": 0.0821, "within_auroc": 0.9437, "tstr_auroc": 0.9157, "tstr_auprc": 0.7969}
+/// Where each labelled figure and table is: label → (kind, number, chapter file stem).
+type Targets = std::collections::BTreeMap<String, (&'static str, usize, String)>;
+
+fn ref_targets(pages: &[(Chapter, Vec<Block>)]) -> Result<Targets> {
+    let mut targets = Targets::new();
+    for (ch, blocks) in pages {
+        for b in blocks.iter().filter(|b| !b.label.is_empty()) {
+            let stem = ch.file.trim_end_matches(".html").to_string();
+            let kind = if b.kind == "figure" {
+                "Figure"
+            } else {
+                "Table"
+            };
+            if let Some((k, n, f)) = targets.insert(b.label.clone(), (kind, b.number, stem)) {
+                return Err(Error::Invalid(format!(
+                    "{}: label {} is used twice (also {k} {n} in {f})",
+                    ch.notebook, b.label
+                )));
+            }
         }
-    })
+    }
+    Ok(targets)
+}
+
+/// Replace `@fig:NAME` and `@tbl:NAME` in markdown with a link to the numbered figure or table
+/// (`ext` is the page extension: `html` for the site, `md` for the mdBook source). A reference
+/// to a label that no output carries is an error naming where it is, never a silent "??".
+pub fn resolve_refs(md: &str, targets: &Targets, ext: &str, at: &str) -> Result<String> {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(i) = rest.find('@') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let kind = ["fig:", "tbl:"].into_iter().find(|k| after.starts_with(k));
+        let name_len = after
+            .get(4..)
+            .map(|n| {
+                n.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    .unwrap_or(n.len())
+            })
+            .unwrap_or(0);
+        match kind {
+            Some(k) if name_len > 0 => {
+                let label = &after[..k.len() + name_len];
+                let (kind, n, stem) = targets.get(label).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "{at}: reference @{label} has no figure or table with that label"
+                    ))
+                })?;
+                let anchor = if *kind == "Figure" { "fig" } else { "tbl" };
+                out.push_str(&format!("[{kind} {n}]({stem}.{ext}#{anchor}-{n})"));
+                rest = &after[label.len()..];
+            }
+            _ => {
+                out.push('@');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The paper's numbers (PAPER.md) for the results file, from the one reference data file.
+fn paper_numbers() -> serde_json::Value {
+    serde_json::from_str(crate::paper::REFERENCE_JSON).unwrap_or(serde_json::Value::Null)
 }
 
 /// `results.json` (schema in the README) and a flat `results.csv`, one entry per experiment
@@ -313,7 +385,7 @@ fn write_results(results: &[serde_json::Value], info: &RunInfo, out: &Path) -> R
     }
     let cells: Vec<serde_json::Value> = cells.into_values().collect();
     let doc = serde_json::json!({
-        "schema": 1,
+        "schema": 2,
         "data_fingerprint": info.fingerprint,
         "profile": info.profile,
         "models": info.models,

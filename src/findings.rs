@@ -1,0 +1,550 @@
+//! The scorecard of the paper's six findings (PAPER.md): each is decided from this run's numbers
+//! by a stated rule — holds, partly holds, does not hold, or not tested when a cell it needs is
+//! not generated yet (or, for finding 6, when the cache holds one model).
+
+use crate::paper::Paper;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Holds,
+    PartlyHolds,
+    DoesNotHold,
+    NotTested,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::PartlyHolds => "partly holds",
+            Verdict::DoesNotHold => "does not hold",
+            Verdict::NotTested => "not tested",
+        }
+    }
+
+    /// Two sub-claims → one verdict.
+    fn of(a: bool, b: bool) -> Verdict {
+        match (a, b) {
+            (true, true) => Verdict::Holds,
+            (false, false) => Verdict::DoesNotHold,
+            _ => Verdict::PartlyHolds,
+        }
+    }
+}
+
+/// One measured experiment cell, reduced to what the findings need. `generated` is false while
+/// the cell's calls are not all in the cache; undefined metrics (too few rows, one class) are
+/// `None`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Point {
+    pub generated: bool,
+    pub avg_kl: Option<f64>,
+    pub tstr_auroc: Option<f64>,
+    pub mia_auroc: Option<f64>,
+}
+
+/// Per demographic group: average KL under the group strategy and under naive, at 83 columns.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GroupPoint {
+    pub group: String,
+    pub group_kl: Option<f64>,
+    pub naive_kl: Option<f64>,
+}
+
+/// The numbers of one model that decide the findings.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ModelNumbers {
+    pub model: String,
+    /// Table 1 analog: (strategy, point) at all columns.
+    pub strategies: Vec<(String, Point)>,
+    /// Table 2 analog.
+    pub groups: Vec<GroupPoint>,
+    /// Table 3 analog: (feature count, point) for the group strategy.
+    pub features: Vec<(usize, Point)>,
+    /// Table 4 analog: (rows asked, point).
+    pub rows: Vec<(usize, Point)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub number: usize,
+    pub claim: &'static str,
+    pub verdict: Verdict,
+    /// The rule and the numbers that decided it.
+    pub evidence: String,
+    /// The chapter (report numbering) that shows the numbers.
+    pub chapter: usize,
+}
+
+/// TSTR AUROC below this is "no useful utility" (finding 1).
+pub const USEFUL_AUROC: f64 = 0.7;
+
+fn f4(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.4}"))
+        .unwrap_or_else(|| "undefined".into())
+}
+
+fn all_generated<'a>(points: impl IntoIterator<Item = &'a Point>) -> bool {
+    points.into_iter().all(|p| p.generated)
+}
+
+fn finding1(m: &ModelNumbers) -> Finding {
+    let claim = "At 83 features no strategy gives useful utility; KL falls naive > schema > conditional > group";
+    let order = ["naive", "schema", "conditional", "group"];
+    let pts: Vec<Option<&Point>> = order
+        .iter()
+        .map(|s| m.strategies.iter().find(|(n, _)| n == s).map(|(_, p)| p))
+        .collect();
+    let mut f = Finding {
+        number: 1,
+        claim,
+        verdict: Verdict::NotTested,
+        evidence: String::new(),
+        chapter: 2,
+    };
+    let Some(pts) = pts.into_iter().collect::<Option<Vec<_>>>() else {
+        f.evidence = "a strategy cell is missing from the profile".into();
+        return f;
+    };
+    if !all_generated(pts.iter().copied()) {
+        f.evidence = "not all four strategy cells are generated yet".into();
+        return f;
+    }
+    // an undefined AUROC (too few rows or one class to train) is no useful utility either
+    let useless = pts
+        .iter()
+        .all(|p| p.tstr_auroc.is_none_or(|a| a < USEFUL_AUROC));
+    let kls: Option<Vec<f64>> = pts.iter().map(|p| p.avg_kl).collect();
+    let falling = kls
+        .as_ref()
+        .is_some_and(|k| k.windows(2).all(|w| w[0] > w[1]));
+    f.verdict = Verdict::of(useless, falling);
+    f.evidence = format!(
+        "rule: every TSTR AUROC < {USEFUL_AUROC} and KL strictly falling in that order. {}",
+        order
+            .iter()
+            .zip(&pts)
+            .map(|(s, p)| format!("{s}: KL {}, AUROC {}", f4(p.avg_kl), f4(p.tstr_auroc)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    f
+}
+
+fn finding2(m: &ModelNumbers, strategies_generated: bool) -> Finding {
+    let mut f = Finding {
+        number: 2,
+        claim:
+            "Group conditioning lowers KL for every demographic group without creating disparities",
+        verdict: Verdict::NotTested,
+        evidence: String::new(),
+        chapter: 3,
+    };
+    let both: Vec<(&str, f64, f64)> = m
+        .groups
+        .iter()
+        .filter_map(|g| Some((g.group.as_str(), g.group_kl?, g.naive_kl?)))
+        .collect();
+    if !strategies_generated || both.is_empty() {
+        f.evidence = "the group and naive cells at 83 columns are not generated yet, or have no group with KL defined under both".into();
+        return f;
+    }
+    let lower = both.iter().all(|(_, g, n)| g < n);
+    let gap = |v: Vec<f64>| {
+        v.iter().cloned().fold(f64::MIN, f64::max) - v.iter().cloned().fold(f64::MAX, f64::min)
+    };
+    let gap_group = gap(both.iter().map(|b| b.1).collect());
+    let gap_naive = gap(both.iter().map(|b| b.2).collect());
+    let no_disparity = gap_group <= gap_naive;
+    f.verdict = Verdict::of(lower, no_disparity);
+    f.evidence = format!(
+        "rule: group KL < naive KL in every group, and the spread of group KL across groups no wider than naive's. {}; spread {gap_group:.4} vs {gap_naive:.4}{}",
+        both.iter()
+            .map(|(n, g, v)| format!("{n}: {g:.4} vs {v:.4}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        if both.len() < m.groups.len() {
+            format!(
+                " ({} of {} groups have KL under both)",
+                both.len(),
+                m.groups.len()
+            )
+        } else {
+            String::new()
+        }
+    );
+    f
+}
+
+fn at(points: &[(usize, Point)], k: usize) -> Option<&Point> {
+    points.iter().find(|(n, _)| *n == k).map(|(_, p)| p)
+}
+
+fn finding3(m: &ModelNumbers) -> Finding {
+    let mut f = Finding {
+        number: 3,
+        claim:
+            "Fidelity and utility are good at 5–10 features and collapse at 15–20 (sweet spot ≈ 10)",
+        verdict: Verdict::NotTested,
+        evidence: String::new(),
+        chapter: 4,
+    };
+    let pts: Option<Vec<&Point>> = [5, 10, 15, 20]
+        .iter()
+        .map(|k| at(&m.features, *k))
+        .collect();
+    let Some(pts) = pts.filter(|p| all_generated(p.iter().copied())) else {
+        f.evidence = "the 5/10/15/20-feature cells are not all generated yet".into();
+        return f;
+    };
+    let small_kl = pts[0].avg_kl.zip(pts[1].avg_kl).map(|(a, b)| a.max(b));
+    let large_kl = pts[2].avg_kl.zip(pts[3].avg_kl).map(|(a, b)| a.min(b));
+    let kl_holds = small_kl.zip(large_kl).is_some_and(|(s, l)| s < l);
+    // undefined utility counts as collapsed (0.5), never as good
+    let auc = |p: &Point| p.tstr_auroc.unwrap_or(0.5);
+    let auc_holds = auc(pts[0]).min(auc(pts[1])) > auc(pts[2]).max(auc(pts[3]));
+    f.verdict = Verdict::of(kl_holds, auc_holds);
+    f.evidence = format!(
+        "rule: max KL at 5/10 < min KL at 15/20, and min TSTR AUROC at 5/10 > max at 15/20. {}",
+        [5, 10, 15, 20]
+            .iter()
+            .zip(&pts)
+            .map(|(k, p)| format!("{k}: KL {}, AUROC {}", f4(p.avg_kl), f4(p.tstr_auroc)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    f
+}
+
+fn finding4(m: &ModelNumbers) -> Finding {
+    let mut f = Finding {
+        number: 4,
+        claim: "More rows lower KL and raise AUROC",
+        verdict: Verdict::NotTested,
+        evidence: String::new(),
+        chapter: 5,
+    };
+    let mut pts: Vec<(usize, &Point)> = m.rows.iter().map(|(n, p)| (*n, p)).collect();
+    pts.sort_by_key(|p| p.0);
+    if pts.len() < 2 || !all_generated(pts.iter().map(|p| p.1)) {
+        f.evidence = "fewer than two sample-size cells are generated".into();
+        return f;
+    }
+    let kl_falls = pts
+        .windows(2)
+        .all(|w| matches!((w[0].1.avg_kl, w[1].1.avg_kl), (Some(a), Some(b)) if b <= a));
+    let auc_rises = pts
+        .windows(2)
+        .all(|w| matches!((w[0].1.tstr_auroc, w[1].1.tstr_auroc), (Some(a), Some(b)) if b >= a));
+    f.verdict = Verdict::of(kl_falls, auc_rises);
+    f.evidence = format!(
+        "rule: KL non-increasing and TSTR AUROC non-decreasing as rows grow. {}",
+        pts.iter()
+            .map(|(n, p)| format!("{n} rows: KL {}, AUROC {}", f4(p.avg_kl), f4(p.tstr_auroc)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    f
+}
+
+fn finding5(m: &ModelNumbers) -> Finding {
+    let mut f = Finding {
+        number: 5,
+        claim: "Membership-inference risk rises with the number of features",
+        verdict: Verdict::NotTested,
+        evidence: String::new(),
+        chapter: 4,
+    };
+    let mut pts: Vec<(usize, f64)> = m
+        .features
+        .iter()
+        .filter(|(_, p)| p.generated)
+        .filter_map(|(k, p)| Some((*k, p.mia_auroc?)))
+        .collect();
+    pts.sort_by_key(|p| p.0);
+    if pts.len() < 2 {
+        f.evidence = "fewer than two feature counts have an attack AUROC".into();
+        return f;
+    }
+    let (first, last) = (pts[0], pts[pts.len() - 1]);
+    let rises = last.1 > first.1;
+    let monotone = pts.windows(2).all(|w| w[1].1 >= w[0].1);
+    f.verdict = match (rises, monotone) {
+        (true, true) => Verdict::Holds,
+        (true, false) => Verdict::PartlyHolds,
+        _ => Verdict::DoesNotHold,
+    };
+    f.evidence = format!(
+        "rule: DCR attack AUROC higher at the most features than at the fewest (partly if not monotone). {}",
+        pts.iter()
+            .map(|(k, a)| format!("{k}: {a:.4}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    f
+}
+
+fn finding6(models: &[ModelNumbers]) -> Finding {
+    let mut f = Finding {
+        number: 6,
+        claim: "Different LLMs behave alike",
+        verdict: Verdict::NotTested,
+        evidence: String::new(),
+        chapter: 9,
+    };
+    // the feature count with the lowest KL, per model
+    let best: Vec<(String, Option<usize>)> = models
+        .iter()
+        .map(|m| {
+            let b = m
+                .features
+                .iter()
+                .filter(|(_, p)| p.generated)
+                .filter_map(|(k, p)| Some((*k, p.avg_kl?)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|b| b.0);
+            (m.model.clone(), b)
+        })
+        .collect();
+    let known: Vec<(&str, usize)> = best
+        .iter()
+        .filter_map(|(m, b)| Some((m.as_str(), (*b)?)))
+        .collect();
+    if known.len() < 2 {
+        f.evidence = format!(
+            "needs two models with dimensionality cells; the cache has {} model(s), {} with them",
+            models.len(),
+            known.len()
+        );
+        return f;
+    }
+    let same = known.iter().all(|k| k.1 == known[0].1);
+    f.verdict = if same {
+        Verdict::Holds
+    } else {
+        Verdict::DoesNotHold
+    };
+    f.evidence = format!(
+        "rule: every model has its lowest KL at the same feature count. {}",
+        known
+            .iter()
+            .map(|(m, k)| format!("{m}: {k}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    f
+}
+
+/// Decide the six findings. Findings 1–5 use the first model (the profile's main model);
+/// finding 6 compares all of them.
+pub fn scorecard(models: &[ModelNumbers]) -> Vec<Finding> {
+    let empty = ModelNumbers::default();
+    let m = models.first().unwrap_or(&empty);
+    let strategies_generated = ["naive", "group"]
+        .iter()
+        .all(|s| m.strategies.iter().any(|(n, p)| n == s && p.generated));
+    vec![
+        finding1(m),
+        finding2(m, strategies_generated),
+        finding3(m),
+        finding4(m),
+        finding5(m),
+        finding6(models),
+    ]
+}
+
+/// The paper's own numbers behind each finding, for the scorecard's "paper" column.
+pub fn paper_evidence(number: usize) -> String {
+    let p = Paper::get();
+    let kl = |c: Option<&crate::paper::PaperCell>| crate::paper::show_f(c.and_then(|c| c.avg_kl));
+    match number {
+        1 => format!(
+            "KL {} / {} / {} / {}; TSTR AUROC ≤ {:.4}",
+            kl(p.strategy("naive")),
+            kl(p.strategy("schema")),
+            kl(p.strategy("conditional")),
+            kl(p.strategy("group")),
+            p.table1
+                .values()
+                .filter_map(|c| c.tstr_auroc.map(|r| r.value))
+                .fold(0.0, f64::max)
+        ),
+        2 => p
+            .table2
+            .iter()
+            .map(|(g, v)| format!("{g} {:.4}/{:.4}", v.group, v.naive))
+            .collect::<Vec<_>>()
+            .join("; "),
+        3 => [5, 10, 15, 20]
+            .iter()
+            .map(|k| format!("{k}: KL {}", kl(p.features(*k))))
+            .collect::<Vec<_>>()
+            .join("; "),
+        4 => [1000, 5000, 10000]
+            .iter()
+            .map(|n| format!("{n}: KL {}", kl(p.rows(*n))))
+            .collect::<Vec<_>>()
+            .join("; "),
+        5 => [5, 10, 15, 20, 83]
+            .iter()
+            .filter_map(|k| {
+                p.mia(*k).map(|m| {
+                    format!(
+                        "{k}: {}{:.2}",
+                        if m.approximate { "≈" } else { "" },
+                        m.mia_auroc
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        6 => "GPT (o1), Gemini and Claude peak at 10 features (appendix)".into(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(kl: f64, auc: f64) -> Point {
+        Point {
+            generated: true,
+            avg_kl: Some(kl),
+            tstr_auroc: Some(auc),
+            mia_auroc: None,
+        }
+    }
+
+    fn strategies(kls: [f64; 4], auc: f64) -> Vec<(String, Point)> {
+        ["naive", "schema", "conditional", "group"]
+            .iter()
+            .zip(kls)
+            .map(|(s, k)| (s.to_string(), p(k, auc)))
+            .collect()
+    }
+
+    #[test]
+    fn finding1_rules() {
+        let m = ModelNumbers {
+            strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.55),
+            ..Default::default()
+        };
+        assert_eq!(scorecard(std::slice::from_ref(&m))[0].verdict, Verdict::Holds);
+        let useful = ModelNumbers {
+            strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.8),
+            ..Default::default()
+        };
+        assert_eq!(scorecard(&[useful])[0].verdict, Verdict::PartlyHolds);
+        let unordered = ModelNumbers {
+            strategies: strategies([0.2, 0.5, 0.3, 0.6], 0.8),
+            ..Default::default()
+        };
+        assert_eq!(scorecard(&[unordered])[0].verdict, Verdict::DoesNotHold);
+        let mut pending = m;
+        pending.strategies[2].1.generated = false;
+        assert_eq!(scorecard(&[pending])[0].verdict, Verdict::NotTested);
+    }
+
+    #[test]
+    fn finding2_needs_every_group_lower_and_no_wider_spread() {
+        let g = |n: &str, a: f64, b: f64| GroupPoint {
+            group: n.into(),
+            group_kl: Some(a),
+            naive_kl: Some(b),
+        };
+        let mut m = ModelNumbers {
+            strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.5),
+            groups: vec![g("race_black", 0.30, 0.50), g("is_female", 0.35, 0.60)],
+            ..Default::default()
+        };
+        assert_eq!(scorecard(std::slice::from_ref(&m))[1].verdict, Verdict::Holds);
+        m.groups[1] = g("is_female", 0.55, 0.52);
+        // not lower everywhere, and spread 0.25 vs 0.02
+        assert_eq!(scorecard(&[m])[1].verdict, Verdict::DoesNotHold);
+    }
+
+    #[test]
+    fn finding3_4_5_rules() {
+        let m = ModelNumbers {
+            features: vec![
+                (
+                    5,
+                    Point {
+                        mia_auroc: Some(0.45),
+                        ..p(0.17, 0.82)
+                    },
+                ),
+                (
+                    10,
+                    Point {
+                        mia_auroc: Some(0.44),
+                        ..p(0.15, 0.81)
+                    },
+                ),
+                (
+                    15,
+                    Point {
+                        mia_auroc: Some(0.85),
+                        ..p(0.23, 0.69)
+                    },
+                ),
+                (
+                    20,
+                    Point {
+                        mia_auroc: Some(0.90),
+                        ..p(0.25, 0.53)
+                    },
+                ),
+            ],
+            rows: vec![
+                (1000, p(0.155, 0.81)),
+                (200, p(0.2, 0.7)),
+                (500, p(0.18, 0.75)),
+            ],
+            ..Default::default()
+        };
+        let s = scorecard(std::slice::from_ref(&m));
+        assert_eq!(s[2].verdict, Verdict::Holds);
+        assert_eq!(s[3].verdict, Verdict::Holds, "{}", s[3].evidence);
+        // 0.45 → 0.44 dips, then rises: partly
+        assert_eq!(s[4].verdict, Verdict::PartlyHolds);
+        assert!(s[4].evidence.contains("20: 0.9000"));
+        let mut flat = m;
+        flat.features[3].1.tstr_auroc = None; // undefined counts as collapsed
+        flat.rows[0].1.avg_kl = Some(0.3);
+        let s = scorecard(&[flat]);
+        assert_eq!(s[2].verdict, Verdict::Holds);
+        assert_eq!(s[3].verdict, Verdict::PartlyHolds);
+    }
+
+    #[test]
+    fn finding6_needs_two_models() {
+        let m = |name: &str, best: usize| ModelNumbers {
+            model: name.into(),
+            features: [5, 10, 15]
+                .iter()
+                .map(|k| (*k, p(if *k == best { 0.1 } else { 0.3 }, 0.6)))
+                .collect(),
+            ..Default::default()
+        };
+        assert_eq!(scorecard(&[m("a", 10)])[5].verdict, Verdict::NotTested);
+        assert_eq!(
+            scorecard(&[m("a", 10), m("b", 10)])[5].verdict,
+            Verdict::Holds
+        );
+        assert_eq!(
+            scorecard(&[m("a", 10), m("b", 5)])[5].verdict,
+            Verdict::DoesNotHold
+        );
+        assert_eq!(scorecard(&[])[0].verdict, Verdict::NotTested);
+    }
+
+    #[test]
+    fn paper_evidence_quotes_the_reference_file() {
+        assert!(paper_evidence(1).starts_with("KL 0.5797 / 0.5212 / 0.3051 / 0.2963"));
+        assert!(paper_evidence(5).contains("20: ≈0.90"));
+    }
+}
