@@ -432,7 +432,10 @@ mod tests {
             strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.55),
             ..Default::default()
         };
-        assert_eq!(scorecard(std::slice::from_ref(&m))[0].verdict, Verdict::Holds);
+        assert_eq!(
+            scorecard(std::slice::from_ref(&m))[0].verdict,
+            Verdict::Holds
+        );
         let useful = ModelNumbers {
             strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.8),
             ..Default::default()
@@ -460,7 +463,10 @@ mod tests {
             groups: vec![g("race_black", 0.30, 0.50), g("is_female", 0.35, 0.60)],
             ..Default::default()
         };
-        assert_eq!(scorecard(std::slice::from_ref(&m))[1].verdict, Verdict::Holds);
+        assert_eq!(
+            scorecard(std::slice::from_ref(&m))[1].verdict,
+            Verdict::Holds
+        );
         m.groups[1] = g("is_female", 0.55, 0.52);
         // not lower everywhere, and spread 0.25 vs 0.02
         assert_eq!(scorecard(&[m])[1].verdict, Verdict::DoesNotHold);

@@ -35,6 +35,35 @@ fn code_cell_indices(path: &Path) -> Vec<usize> {
     nb.code_cells().map(|(i, _)| i).collect()
 }
 
+/// Where two outputs first differ, with a little context on each side.
+fn first_difference(a: Option<&String>, b: Option<&String>) -> String {
+    let (Some(a), Some(b)) = (a, b) else {
+        return format!(
+            "headless has it: {}, evcxr has it: {}",
+            a.is_some(),
+            b.is_some()
+        );
+    };
+    let at = a
+        .char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map(|((i, _), _)| i)
+        .unwrap_or(a.len().min(b.len()));
+    let around = |s: &str| {
+        let start = s.floor_char_boundary(at.saturating_sub(60));
+        let end = s.ceil_char_boundary((at + 60).min(s.len()));
+        s[start..end].to_string()
+    };
+    format!(
+        "first difference at byte {at} (lengths {} / {}): headless …{:?}… vs evcxr …{:?}…",
+        a.len(),
+        b.len(),
+        around(a),
+        around(b)
+    )
+}
+
 #[test]
 fn every_notebook_matches_in_the_evcxr_kernel() {
     let Some(tool) = std::env::var_os("SYNTHEHR_EVCXR_CHECK").map(PathBuf::from) else {
@@ -132,15 +161,9 @@ fn every_notebook_matches_in_the_evcxr_kernel() {
                     .keys()
                     .chain(theirs.keys())
                     .filter(|m| mine.get(*m) != theirs.get(*m))
-                    .map(|m| {
-                        format!(
-                            "{m}: headless {:?} vs evcxr {:?}",
-                            mine.get(m).map(|s| s.chars().take(120).collect::<String>()),
-                            theirs
-                                .get(m)
-                                .map(|s| s.chars().take(120).collect::<String>())
-                        )
-                    })
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .map(|m| format!("{m}: {}", first_difference(mine.get(m), theirs.get(m))))
                     .collect();
                 problems.push(format!(
                     "{stem} cell {ci}: outputs differ: {}",

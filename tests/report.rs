@@ -126,6 +126,8 @@ fn references_resolve_and_dangling_or_duplicate_labels_fail_the_build() {
     assert!(first.contains(r##"<a href="01-a.html#tbl-1">Table 1</a>"##));
     assert!(first.contains(r##"<a href="02-b.html#fig-2">Figure 2</a>"##));
     assert!(first.contains("me@example.org") && !first.contains("@fig:"));
+    // every figure shows its provenance line under the caption
+    assert!(first.contains(r#"<span class="provenance">data test</span></figcaption>"#));
     let book = std::fs::read_to_string(
         index
             .parent()

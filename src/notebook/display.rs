@@ -78,6 +78,13 @@ pub fn table_html(header: &[String], rows: &[Vec<String>], caption: &str) -> Str
         s.push_str(&format!("<th>{}</th>", escape(h)));
     }
     s.push_str("</tr></thead><tbody>");
+    if rows.is_empty() {
+        // say so rather than show a bare header
+        s.push_str(&format!(
+            "<tr><td colspan=\"{}\"><em>no rows</em></td></tr>",
+            header.len().max(1)
+        ));
+    }
     for r in rows {
         s.push_str("<tr>");
         for v in r {

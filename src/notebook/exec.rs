@@ -462,14 +462,15 @@ pub fn split_outputs(stdout: &str, stderr: &str) -> Vec<CellOutput> {
                 rich = Some((mime.trim().to_string(), String::new()));
             } else if line == "EVCXR_END_CONTENT" {
                 if let Some((mime, content)) = rich.take() {
-                    c.rich.push(RichOutput {
-                        mime,
-                        content: content.trim_end_matches('\n').to_string(),
-                    });
+                    c.rich.push(RichOutput { mime, content });
                 }
             } else if let Some((_, content)) = rich.as_mut() {
+                // lines joined by newlines, as evcxr joins them (content ending in a newline
+                // keeps it), so both engines store the same text
+                if !content.is_empty() {
+                    content.push('\n');
+                }
                 content.push_str(line);
-                content.push('\n');
             } else {
                 c.stdout.push_str(line);
                 c.stdout.push('\n');

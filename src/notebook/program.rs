@@ -122,6 +122,20 @@ pub fn split_cell(cell_index: usize, source: &str) -> Result<CellCode> {
     }
 }
 
+/// Whether an expression contains the `?` operator (at any depth).
+fn has_question_mark(expr: &str) -> bool {
+    fn walk(ts: proc_macro2::TokenStream) -> bool {
+        ts.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
+            proc_macro2::TokenTree::Group(g) => walk(g.stream()),
+            _ => false,
+        })
+    }
+    expr.parse::<proc_macro2::TokenStream>()
+        .map(walk)
+        .unwrap_or(false)
+}
+
 /// Generate the program for the code cells `(cell index, source)`.
 pub fn generate(cells: &[(usize, &str)]) -> Result<Program> {
     let mut p = Program::default();
@@ -154,6 +168,12 @@ pub fn generate(cells: &[(usize, &str)]) -> Result<Program> {
         ));
         p.user(&code, i, 1);
         if let Some((expr, line)) = tail {
+            if has_question_mark(&expr) {
+                p.notes.push(format!(
+                    "cell {i}: the trailing expression uses `?`, so the evcxr kernel shows it with \
+                     Debug instead of as rich output; bind it with `let` and end the cell with the name"
+                ));
+            }
             p.glue("    synthehr::show!(");
             p.user(&expr, i, line);
             p.glue("    );");
@@ -199,5 +219,12 @@ mod tests {
             Some(Origin { cell: 3, line: 1 })
         );
         assert!(p.source.contains("synthehr::show!("));
+        assert!(p.notes.is_empty());
+        let q = generate(&[(2, "{\n    let v: i32 = \"1\".parse()?;\n    v\n}")]).unwrap();
+        assert!(
+            q.notes[0].contains("cell 2") && q.notes[0].contains("`?`"),
+            "{:?}",
+            q.notes
+        );
     }
 }

@@ -251,7 +251,8 @@ fn density_series(samples: &[(&str, &[f64])]) -> Vec<Series> {
         .iter()
         .map(|(name, x)| Series {
             name: format!("{name} (n={})", x.len()),
-            points: hist(x),
+            // no values: a legend entry without a line, not a flat line at zero
+            points: if x.is_empty() { Vec::new() } else { hist(x) },
             interval: None,
         })
         .collect()

@@ -38,12 +38,13 @@ pub fn write(study: &Study, out: &Path) -> Result<Vec<Download>> {
                     .to_string_lossy()
                     .replace('\\', "/"),
                 what: format!(
-                    "{}: {} valid rows of {} asked, {} ({} calls)",
+                    "{}: {} valid rows of {} asked, {} ({} call{})",
                     model.label(),
                     r.valid_rows,
                     cell.rows,
                     Study::status(&r),
-                    r.calls
+                    r.calls,
+                    if r.calls == 1 { "" } else { "s" }
                 ),
             });
         }

@@ -94,6 +94,20 @@ fn svg_caption(svg: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Text of an SVG's <desc> element (the figure's provenance line), unescaped (the templates
+/// escape it again).
+fn svg_desc(svg: &str) -> String {
+    svg.split_once("<desc>")
+        .and_then(|(_, r)| r.split_once("</desc>"))
+        .map(|(d, _)| {
+            d.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&")
+        })
+        .unwrap_or_default()
+}
+
 /// Render the site into `out` from notebooks and their executions (same order).
 pub fn render(
     runs: &[(PathBuf, Notebook, Execution)],
@@ -208,6 +222,8 @@ pub fn render(
                             html: r.content.clone(),
                             number: fig,
                             caption: svg_caption(&r.content),
+                            // the provenance line plot::finish put in the SVG's <desc>
+                            text: svg_desc(&r.content),
                             label: label_of(&r.content).unwrap_or_default(),
                             ..blank("figure", ci)
                         });
@@ -460,9 +476,10 @@ fn write_book_source(pages: &[(Chapter, Vec<Block>)], info: &RunInfo, dir: &Path
                 "code" => md.push_str(&format!("<details><summary>code (cell {})</summary>\n\n```rust\n{}\n```\n\n</details>\n\n", b.cell, b.code)),
                 "text" => md.push_str(&format!("```text\n{}\n```\n\n", b.text.trim_end())),
                 "figure" => md.push_str(&format!(
-                    "<figure id=\"fig-{n}\">\n{}\n<figcaption>Figure {n}. {}</figcaption>\n</figure>\n\n",
+                    "<figure id=\"fig-{n}\">\n{}\n<figcaption>Figure {n}. {}<br><small>{}</small></figcaption>\n</figure>\n\n",
                     b.html,
                     crate::notebook::display::escape(&b.caption),
+                    crate::notebook::display::escape(&b.text),
                     n = b.number
                 )),
                 "table" => md.push_str(&format!("<div class=\"table\" id=\"tbl-{}\">\n{}\n</div>\n\n", b.number, b.html)),
