@@ -449,6 +449,54 @@ impl Study {
         Ok(m)
     }
 
+    /// Token usage and cost per model and cell (replayed calls only; cost from
+    /// `profiles/prices.toml`, "n/a" for local models).
+    pub fn usage_table(&self) -> Result<Table> {
+        let prices =
+            crate::llm::pricing::Prices::load(&self.project.join("profiles").join("prices.toml"))?;
+        let mut rows = Vec::new();
+        for model in &self.models {
+            for cell in self.profile.cells() {
+                let r = self.replay(model, &cell)?;
+                let usage = crate::llm::Usage {
+                    prompt_tokens: r.prompt_tokens,
+                    completion_tokens: r.completion_tokens,
+                };
+                let cost = prices
+                    .cost(model.provider, &model.model, &usage)
+                    .map(|c| format!("${c:.2}"))
+                    .unwrap_or_else(|| "n/a (local)".into());
+                rows.push(vec![
+                    model.label(),
+                    cell.id(),
+                    r.calls.to_string(),
+                    r.prompt_tokens.to_string(),
+                    r.completion_tokens.to_string(),
+                    cost,
+                ]);
+            }
+        }
+        Ok(Table {
+            caption: format!(
+                "Token usage and cost per cell, profile {} (calls replayed from the cache)",
+                self.profile.name
+            ),
+            header: [
+                "model",
+                "cell",
+                "calls",
+                "prompt tokens",
+                "completion tokens",
+                "cost",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            rows,
+            label: "usage".into(),
+        })
+    }
+
     /// The scorecard of the paper's six findings over every model in the cache, as a table
     /// (findings 1–5 from the first model; 6 compares models).
     pub fn scorecard(&self, opt: &UtilityOptions) -> Result<(Vec<Finding>, Table)> {

@@ -54,6 +54,8 @@ pub struct Chapter {
     pub run_s: String,
     pub cache: String,
     pub llm_keys: usize,
+    /// Per code cell: (cell index, wall time in seconds as text).
+    pub cell_times: Vec<(usize, String)>,
 }
 
 /// What the index page states about the run.
@@ -149,6 +151,12 @@ pub fn render(
                     "run".into()
                 },
                 llm_keys: e.llm_keys.len(),
+                cell_times: e
+                    .cells
+                    .iter()
+                    .filter(|c| c.ms >= 0.0)
+                    .map(|c| (c.cell, format!("{:.2}", c.ms / 1e3)))
+                    .collect(),
             }
         })
         .collect();
