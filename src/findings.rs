@@ -130,6 +130,19 @@ fn finding1(m: &ModelNumbers) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
+    undecidable_without_kl(f, kls.is_none())
+}
+
+/// A finding whose KL part has an undefined KL (a cell with fewer than 10 valid rows) is not
+/// tested, whatever its other part says: "partly holds" would claim more than was measured.
+fn undecidable_without_kl(mut f: Finding, kl_missing: bool) -> Finding {
+    if kl_missing {
+        f.verdict = Verdict::NotTested;
+        f.evidence = format!(
+            "KL is undefined in a cell it needs (fewer than 10 valid rows), so it cannot be decided; {}",
+            f.evidence
+        );
+    }
     f
 }
 
@@ -215,7 +228,7 @@ fn finding3(m: &ModelNumbers) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    f
+    undecidable_without_kl(f, pts.iter().any(|p| p.avg_kl.is_none()))
 }
 
 fn finding4(m: &ModelNumbers) -> Finding {
@@ -246,7 +259,7 @@ fn finding4(m: &ModelNumbers) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    f
+    undecidable_without_kl(f, pts.iter().any(|p| p.1.avg_kl.is_none()))
 }
 
 fn finding5(m: &ModelNumbers) -> Finding {
@@ -446,9 +459,15 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(scorecard(&[unordered])[0].verdict, Verdict::DoesNotHold);
-        let mut pending = m;
+        let mut pending = m.clone();
         pending.strategies[2].1.generated = false;
         assert_eq!(scorecard(&[pending])[0].verdict, Verdict::NotTested);
+        // generated, but too few rows for a KL: the ordering is not tested, not "partly"
+        let mut few = m;
+        few.strategies[0].1.avg_kl = None;
+        let f = &scorecard(&[few])[0];
+        assert_eq!(f.verdict, Verdict::NotTested);
+        assert!(f.evidence.contains("naive: KL undefined"), "{}", f.evidence);
     }
 
     #[test]
