@@ -78,6 +78,19 @@ pub struct Finding {
     pub chapter: usize,
 }
 
+impl Finding {
+    /// A finding before its rule has run: not tested, no evidence yet.
+    fn untested(number: usize, claim: &'static str, chapter: usize) -> Finding {
+        Finding {
+            number,
+            claim,
+            verdict: Verdict::NotTested,
+            evidence: String::new(),
+            chapter,
+        }
+    }
+}
+
 /// TSTR AUROC below this is "no useful utility" (finding 1).
 pub const USEFUL_AUROC: f64 = 0.7;
 
@@ -97,13 +110,7 @@ fn finding1(m: &ModelNumbers) -> Finding {
         .iter()
         .map(|s| m.strategies.iter().find(|(n, _)| n == s).map(|(_, p)| p))
         .collect();
-    let mut f = Finding {
-        number: 1,
-        claim,
-        verdict: Verdict::NotTested,
-        evidence: String::new(),
-        chapter: 2,
-    };
+    let mut f = Finding::untested(1, claim, 2);
     let Some(pts) = pts.into_iter().collect::<Option<Vec<_>>>() else {
         f.evidence = "a strategy cell is missing from the profile".into();
         return f;
@@ -147,14 +154,11 @@ fn undecidable_without_kl(mut f: Finding, kl_missing: bool) -> Finding {
 }
 
 fn finding2(m: &ModelNumbers, strategies_generated: bool) -> Finding {
-    let mut f = Finding {
-        number: 2,
-        claim:
-            "Group conditioning lowers KL for every demographic group without creating disparities",
-        verdict: Verdict::NotTested,
-        evidence: String::new(),
-        chapter: 3,
-    };
+    let mut f = Finding::untested(
+        2,
+        "Group conditioning lowers KL for every demographic group without creating disparities",
+        3,
+    );
     let both: Vec<(&str, f64, f64)> = m
         .groups
         .iter()
@@ -196,14 +200,11 @@ fn at(points: &[(usize, Point)], k: usize) -> Option<&Point> {
 }
 
 fn finding3(m: &ModelNumbers) -> Finding {
-    let mut f = Finding {
-        number: 3,
-        claim:
-            "Fidelity and utility are good at 5–10 features and collapse at 15–20 (sweet spot ≈ 10)",
-        verdict: Verdict::NotTested,
-        evidence: String::new(),
-        chapter: 4,
-    };
+    let mut f = Finding::untested(
+        3,
+        "Fidelity and utility are good at 5–10 features and collapse at 15–20 (sweet spot ≈ 10)",
+        4,
+    );
     let pts: Option<Vec<&Point>> = [5, 10, 15, 20]
         .iter()
         .map(|k| at(&m.features, *k))
@@ -232,13 +233,7 @@ fn finding3(m: &ModelNumbers) -> Finding {
 }
 
 fn finding4(m: &ModelNumbers) -> Finding {
-    let mut f = Finding {
-        number: 4,
-        claim: "More rows lower KL and raise AUROC",
-        verdict: Verdict::NotTested,
-        evidence: String::new(),
-        chapter: 5,
-    };
+    let mut f = Finding::untested(4, "More rows lower KL and raise AUROC", 5);
     let mut pts: Vec<(usize, &Point)> = m.rows.iter().map(|(n, p)| (*n, p)).collect();
     pts.sort_by_key(|p| p.0);
     if pts.len() < 2 || !all_generated(pts.iter().map(|p| p.1)) {
@@ -263,13 +258,11 @@ fn finding4(m: &ModelNumbers) -> Finding {
 }
 
 fn finding5(m: &ModelNumbers) -> Finding {
-    let mut f = Finding {
-        number: 5,
-        claim: "Membership-inference risk rises with the number of features",
-        verdict: Verdict::NotTested,
-        evidence: String::new(),
-        chapter: 4,
-    };
+    let mut f = Finding::untested(
+        5,
+        "Membership-inference risk rises with the number of features",
+        4,
+    );
     let mut pts: Vec<(usize, f64)> = m
         .features
         .iter()
@@ -300,13 +293,7 @@ fn finding5(m: &ModelNumbers) -> Finding {
 }
 
 fn finding6(models: &[ModelNumbers]) -> Finding {
-    let mut f = Finding {
-        number: 6,
-        claim: "Different LLMs behave alike",
-        verdict: Verdict::NotTested,
-        evidence: String::new(),
-        chapter: 9,
-    };
+    let mut f = Finding::untested(6, "Different LLMs behave alike", 9);
     // the feature count with the lowest KL, per model
     let best: Vec<(String, Option<usize>)> = models
         .iter()
