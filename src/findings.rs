@@ -41,8 +41,12 @@ impl Verdict {
 pub struct Point {
     pub generated: bool,
     pub avg_kl: Option<f64>,
+    /// Average KL on present values only (the missing bin dropped).
+    pub avg_kl_present: Option<f64>,
     pub tstr_auroc: Option<f64>,
     pub mia_auroc: Option<f64>,
+    /// The attack AUROC's 95% bootstrap interval.
+    pub mia_interval: Option<(f64, f64)>,
 }
 
 /// Per demographic group: average KL under the group strategy and under naive, at 83 columns.
@@ -51,6 +55,41 @@ pub struct GroupPoint {
     pub group: String,
     pub group_kl: Option<f64>,
     pub naive_kl: Option<f64>,
+    pub group_kl_present: Option<f64>,
+    pub naive_kl_present: Option<f64>,
+}
+
+/// Which KL a rule reads: the declared estimator (missing values are a bin) or present values
+/// only. Verdicts use the declared one; the scorecard says when the other would decide
+/// differently, because a model that never leaves a field empty is dominated by the missing bin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kl {
+    Declared,
+    Present,
+}
+
+impl Kl {
+    fn of(self, p: &Point) -> Option<f64> {
+        match self {
+            Kl::Declared => p.avg_kl,
+            Kl::Present => p.avg_kl_present,
+        }
+    }
+    fn group(self, g: &GroupPoint) -> (Option<f64>, Option<f64>) {
+        match self {
+            Kl::Declared => (g.group_kl, g.naive_kl),
+            Kl::Present => (g.group_kl_present, g.naive_kl_present),
+        }
+    }
+}
+
+/// "KL 2.0200 (present values 0.2100)" — both KLs of a point.
+fn kls(p: &Point) -> String {
+    format!(
+        "KL {} (present values {})",
+        f4(p.avg_kl),
+        f4(p.avg_kl_present)
+    )
 }
 
 /// The numbers of one model that decide the findings.
@@ -103,7 +142,7 @@ fn all_generated<'a>(points: impl IntoIterator<Item = &'a Point>) -> bool {
     points.into_iter().all(|p| p.generated)
 }
 
-fn finding1(m: &ModelNumbers) -> Finding {
+fn finding1(m: &ModelNumbers, kl: Kl) -> Finding {
     let claim = "At 83 features no strategy gives useful utility; KL falls naive > schema > conditional > group";
     let order = ["naive", "schema", "conditional", "group"];
     let pts: Vec<Option<&Point>> = order
@@ -123,8 +162,8 @@ fn finding1(m: &ModelNumbers) -> Finding {
     let useless = pts
         .iter()
         .all(|p| p.tstr_auroc.is_none_or(|a| a < USEFUL_AUROC));
-    let kls: Option<Vec<f64>> = pts.iter().map(|p| p.avg_kl).collect();
-    let falling = kls
+    let kl_values: Option<Vec<f64>> = pts.iter().map(|p| kl.of(p)).collect();
+    let falling = kl_values
         .as_ref()
         .is_some_and(|k| k.windows(2).all(|w| w[0] > w[1]));
     f.verdict = Verdict::of(useless, falling);
@@ -133,11 +172,11 @@ fn finding1(m: &ModelNumbers) -> Finding {
         order
             .iter()
             .zip(&pts)
-            .map(|(s, p)| format!("{s}: KL {}, AUROC {}", f4(p.avg_kl), f4(p.tstr_auroc)))
+            .map(|(s, p)| format!("{s}: {}, AUROC {}", kls(p), f4(p.tstr_auroc)))
             .collect::<Vec<_>>()
             .join("; ")
     );
-    undecidable_without_kl(f, kls.is_none())
+    undecidable_without_kl(f, kl_values.is_none())
 }
 
 /// A finding whose KL part has an undefined KL (a cell with fewer than 10 valid rows) is not
@@ -153,7 +192,7 @@ fn undecidable_without_kl(mut f: Finding, kl_missing: bool) -> Finding {
     f
 }
 
-fn finding2(m: &ModelNumbers, strategies_generated: bool) -> Finding {
+fn finding2(m: &ModelNumbers, strategies_generated: bool, kl: Kl) -> Finding {
     let mut f = Finding::untested(
         2,
         "Group conditioning lowers KL for every demographic group without creating disparities",
@@ -162,7 +201,10 @@ fn finding2(m: &ModelNumbers, strategies_generated: bool) -> Finding {
     let both: Vec<(&str, f64, f64)> = m
         .groups
         .iter()
-        .filter_map(|g| Some((g.group.as_str(), g.group_kl?, g.naive_kl?)))
+        .filter_map(|g| {
+            let (group, naive) = kl.group(g);
+            Some((g.group.as_str(), group?, naive?))
+        })
         .collect();
     if !strategies_generated || both.is_empty() {
         f.evidence = "the group and naive cells at 83 columns are not generated yet, or have no group with KL defined under both".into();
@@ -199,7 +241,7 @@ fn at(points: &[(usize, Point)], k: usize) -> Option<&Point> {
     points.iter().find(|(n, _)| *n == k).map(|(_, p)| p)
 }
 
-fn finding3(m: &ModelNumbers) -> Finding {
+fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
     let mut f = Finding::untested(
         3,
         "Fidelity and utility are good at 5–10 features and collapse at 15–20 (sweet spot ≈ 10)",
@@ -213,8 +255,8 @@ fn finding3(m: &ModelNumbers) -> Finding {
         f.evidence = "the 5/10/15/20-feature cells are not all generated yet".into();
         return f;
     };
-    let small_kl = pts[0].avg_kl.zip(pts[1].avg_kl).map(|(a, b)| a.max(b));
-    let large_kl = pts[2].avg_kl.zip(pts[3].avg_kl).map(|(a, b)| a.min(b));
+    let small_kl = kl.of(pts[0]).zip(kl.of(pts[1])).map(|(a, b)| a.max(b));
+    let large_kl = kl.of(pts[2]).zip(kl.of(pts[3])).map(|(a, b)| a.min(b));
     let kl_holds = small_kl.zip(large_kl).is_some_and(|(s, l)| s < l);
     // undefined utility counts as collapsed (0.5), never as good
     let auc = |p: &Point| p.tstr_auroc.unwrap_or(0.5);
@@ -225,14 +267,14 @@ fn finding3(m: &ModelNumbers) -> Finding {
         [5, 10, 15, 20]
             .iter()
             .zip(&pts)
-            .map(|(k, p)| format!("{k}: KL {}, AUROC {}", f4(p.avg_kl), f4(p.tstr_auroc)))
+            .map(|(k, p)| format!("{k}: {}, AUROC {}", kls(p), f4(p.tstr_auroc)))
             .collect::<Vec<_>>()
             .join("; ")
     );
-    undecidable_without_kl(f, pts.iter().any(|p| p.avg_kl.is_none()))
+    undecidable_without_kl(f, pts.iter().any(|p| kl.of(p).is_none()))
 }
 
-fn finding4(m: &ModelNumbers) -> Finding {
+fn finding4(m: &ModelNumbers, kl: Kl) -> Finding {
     let mut f = Finding::untested(4, "More rows lower KL and raise AUROC", 5);
     let mut pts: Vec<(usize, &Point)> = m.rows.iter().map(|(n, p)| (*n, p)).collect();
     pts.sort_by_key(|p| p.0);
@@ -242,7 +284,7 @@ fn finding4(m: &ModelNumbers) -> Finding {
     }
     let kl_falls = pts
         .windows(2)
-        .all(|w| matches!((w[0].1.avg_kl, w[1].1.avg_kl), (Some(a), Some(b)) if b <= a));
+        .all(|w| matches!((kl.of(w[0].1), kl.of(w[1].1)), (Some(a), Some(b)) if b <= a));
     let auc_rises = pts
         .windows(2)
         .all(|w| matches!((w[0].1.tstr_auroc, w[1].1.tstr_auroc), (Some(a), Some(b)) if b >= a));
@@ -250,11 +292,11 @@ fn finding4(m: &ModelNumbers) -> Finding {
     f.evidence = format!(
         "rule: KL non-increasing and TSTR AUROC non-decreasing as rows grow. {}",
         pts.iter()
-            .map(|(n, p)| format!("{n} rows: KL {}, AUROC {}", f4(p.avg_kl), f4(p.tstr_auroc)))
+            .map(|(n, p)| format!("{n} rows: {}, AUROC {}", kls(p), f4(p.tstr_auroc)))
             .collect::<Vec<_>>()
             .join("; ")
     );
-    undecidable_without_kl(f, pts.iter().any(|p| p.1.avg_kl.is_none()))
+    undecidable_without_kl(f, pts.iter().any(|p| kl.of(p.1).is_none()))
 }
 
 fn finding5(m: &ModelNumbers) -> Finding {
@@ -263,11 +305,18 @@ fn finding5(m: &ModelNumbers) -> Finding {
         "Membership-inference risk rises with the number of features",
         4,
     );
-    let mut pts: Vec<(usize, f64)> = m
+    if !all_generated(m.features.iter().map(|(_, p)| p)) {
+        f.evidence = "not every feature-count cell is generated yet".into();
+        return f;
+    }
+    // (features, AUROC, interval); without an interval the point stands for it
+    let mut pts: Vec<(usize, f64, (f64, f64))> = m
         .features
         .iter()
-        .filter(|(_, p)| p.generated)
-        .filter_map(|(k, p)| Some((*k, p.mia_auroc?)))
+        .filter_map(|(k, p)| {
+            let a = p.mia_auroc?;
+            Some((*k, a, p.mia_interval.unwrap_or((a, a))))
+        })
         .collect();
     pts.sort_by_key(|p| p.0);
     if pts.len() < 2 {
@@ -275,7 +324,8 @@ fn finding5(m: &ModelNumbers) -> Finding {
         return f;
     }
     let (first, last) = (pts[0], pts[pts.len() - 1]);
-    let rises = last.1 > first.1;
+    // a rise inside the bootstrap noise is no rise
+    let rises = last.1 > first.1 && last.2 .0 > first.2 .1;
     let monotone = pts.windows(2).all(|w| w[1].1 >= w[0].1);
     f.verdict = match (rises, monotone) {
         (true, true) => Verdict::Holds,
@@ -283,9 +333,9 @@ fn finding5(m: &ModelNumbers) -> Finding {
         _ => Verdict::DoesNotHold,
     };
     f.evidence = format!(
-        "rule: DCR attack AUROC higher at the most features than at the fewest (partly if not monotone). {}",
+        "rule: DCR attack AUROC at the most features above the fewest, the 95% intervals apart (partly if not monotone). {}",
         pts.iter()
-            .map(|(k, a)| format!("{k}: {a:.4}"))
+            .map(|(k, a, (lo, hi))| format!("{k}: {a:.4} [{lo:.4}, {hi:.4}]"))
             .collect::<Vec<_>>()
             .join("; ")
     );
@@ -345,14 +395,33 @@ pub fn scorecard(models: &[ModelNumbers]) -> Vec<Finding> {
     let strategies_generated = ["naive", "group"]
         .iter()
         .all(|s| m.strategies.iter().any(|(n, p)| n == s && p.generated));
+    let both =
+        |rule: &dyn Fn(Kl) -> Finding| with_present_check(rule(Kl::Declared), rule(Kl::Present));
     vec![
-        finding1(m),
-        finding2(m, strategies_generated),
-        finding3(m),
-        finding4(m),
+        both(&|kl| finding1(m, kl)),
+        both(&|kl| finding2(m, strategies_generated, kl)),
+        both(&|kl| finding3(m, kl)),
+        both(&|kl| finding4(m, kl)),
         finding5(m),
         finding6(models),
     ]
+}
+
+/// The declared-KL finding, with a sentence saying how KL on present values alone decides.
+fn with_present_check(mut declared: Finding, present: Finding) -> Finding {
+    if declared.verdict == Verdict::NotTested && present.verdict == Verdict::NotTested {
+        return declared;
+    }
+    let note = if present.verdict == declared.verdict {
+        " With KL on present values only (missing bin dropped): the same verdict.".to_string()
+    } else {
+        format!(
+            " With KL on present values only (missing bin dropped) it would be '{}'.",
+            present.verdict.name()
+        )
+    };
+    declared.evidence.push_str(&note);
+    declared
 }
 
 /// The paper's own numbers behind each finding, for the scorecard's "paper" column.
@@ -413,8 +482,10 @@ mod tests {
         Point {
             generated: true,
             avg_kl: Some(kl),
+            avg_kl_present: Some(kl),
             tstr_auroc: Some(auc),
             mia_auroc: None,
+            mia_interval: None,
         }
     }
 
@@ -458,11 +529,34 @@ mod tests {
     }
 
     #[test]
+    fn the_scorecard_says_when_present_value_kl_decides_otherwise() {
+        let mut m = ModelNumbers {
+            strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.55),
+            ..Default::default()
+        };
+        let f = &scorecard(std::slice::from_ref(&m))[0];
+        assert!(f.evidence.ends_with("the same verdict."), "{}", f.evidence);
+        // the missing bin reverses the declared order; present values keep it
+        m.strategies[3].1.avg_kl = Some(2.0);
+        let f = &scorecard(&[m])[0];
+        assert_eq!(f.verdict, Verdict::PartlyHolds);
+        assert!(
+            f.evidence
+                .contains("group: KL 2.0000 (present values 0.2000)")
+                && f.evidence.ends_with("it would be 'holds'."),
+            "{}",
+            f.evidence
+        );
+    }
+
+    #[test]
     fn finding2_needs_every_group_lower_and_no_wider_spread() {
         let g = |n: &str, a: f64, b: f64| GroupPoint {
             group: n.into(),
             group_kl: Some(a),
             naive_kl: Some(b),
+            group_kl_present: Some(a),
+            naive_kl_present: Some(b),
         };
         let mut m = ModelNumbers {
             strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.5),
@@ -524,6 +618,14 @@ mod tests {
         // 0.45 → 0.44 dips, then rises: partly
         assert_eq!(s[4].verdict, Verdict::PartlyHolds);
         assert!(s[4].evidence.contains("20: 0.9000"));
+        // a rise inside overlapping intervals is no rise
+        let mut noisy = m.clone();
+        noisy.features[0].1.mia_interval = Some((0.40, 0.95));
+        assert_eq!(scorecard(&[noisy])[4].verdict, Verdict::DoesNotHold);
+        // decided only when every feature-count cell is generated
+        let mut pending = m.clone();
+        pending.features[3].1.generated = false;
+        assert_eq!(scorecard(&[pending])[4].verdict, Verdict::NotTested);
         let mut flat = m;
         flat.features[3].1.tstr_auroc = None; // undefined counts as collapsed
         flat.rows[0].1.avg_kl = Some(0.3);

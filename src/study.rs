@@ -146,17 +146,30 @@ impl Evaluation {
             .map(|f| fmt(f.avg_kl, 4))
             .unwrap_or_else(|| "—".into())
     }
+    /// Average KL on present values only (the missing bin dropped).
+    pub fn avg_kl_present(&self) -> String {
+        self.fidelity
+            .as_ref()
+            .map(|f| fmt(f.avg_kl_present, 4))
+            .unwrap_or_else(|| "—".into())
+    }
     /// This evaluation reduced to what the findings scorecard needs.
     pub fn point(&self) -> crate::findings::Point {
         crate::findings::Point {
             generated: !matches!(self.result.status, CellStatus::Incomplete { .. }),
             avg_kl: self.fidelity.as_ref().map(|f| f.avg_kl),
+            avg_kl_present: self
+                .fidelity
+                .as_ref()
+                .map(|f| f.avg_kl_present)
+                .filter(|v| v.is_finite()),
             tstr_auroc: self
                 .tstr
                 .as_ref()
                 .and_then(|u| u.auroc.as_ref())
                 .map(|a| a.value),
             mia_auroc: self.mia().map(|m| m.value),
+            mia_interval: self.mia().map(|m| (m.lo, m.hi)),
         }
     }
 
@@ -340,6 +353,7 @@ impl Study {
             "prompt_tokens": r.prompt_tokens,
             "completion_tokens": r.completion_tokens,
             "avg_kl": e.fidelity.as_ref().map(|f| f.avg_kl),
+            "avg_kl_present": e.fidelity.as_ref().map(|f| f.avg_kl_present).filter(|v| v.is_finite()),
             "kl_estimator": e.fidelity.as_ref().map(|f| f.estimator),
             "within_auroc": est(e.within.as_ref().and_then(|u| u.auroc.as_ref())),
             "tstr_auroc": est(e.tstr.as_ref().and_then(|u| u.auroc.as_ref())),
@@ -431,18 +445,22 @@ impl Study {
                 _ => {}
             }
         }
-        let kl_in = |strategy: &str, group: &str| {
+        let in_group = |strategy: &str, group: &str| {
             per_group
                 .iter()
                 .find(|p| p.0 == strategy)
                 .and_then(|p| p.1.groups.iter().find(|g| g.group == group))
-                .and_then(|g| g.avg_kl)
         };
+        let kl_in = |strategy: &str, group: &str| in_group(strategy, group).and_then(|g| g.avg_kl);
+        let present_in =
+            |strategy: &str, group: &str| in_group(strategy, group).and_then(|g| g.avg_kl_present);
         m.groups = crate::metrics::fairness::groups()
             .into_iter()
             .map(|(g, _, _)| GroupPoint {
                 group_kl: kl_in("group", &g),
                 naive_kl: kl_in("naive", &g),
+                group_kl_present: present_in("group", &g),
+                naive_kl_present: present_in("naive", &g),
                 group: g,
             })
             .collect();

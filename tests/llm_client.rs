@@ -287,6 +287,30 @@ fn every_input_changes_the_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cells_sharing_a_call_send_it_once() {
+    // the sample-size cells are prefixes of one stream and run side by side
+    let dir = tempfile::tempdir().unwrap();
+    let slow = Reply::ok(&openai_body("a,b\n1,2")).delayed(Duration::from_millis(200));
+    let s = stub::start(vec![slow]).await;
+    let c = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let (r, same, another) = (req("shared call"), req("shared call"), req("another call"));
+    let (a, b, other) = tokio::join!(
+        c.complete(&r, 0, prov()),
+        c.complete(&same, 0, prov()),
+        c.complete(&another, 0, prov())
+    );
+    assert_eq!(a.unwrap(), b.unwrap());
+    other.unwrap();
+    assert_eq!(s.requests.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(c.counters.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_concurrent_writers_leave_one_valid_file_per_key() {
     let dir = tempfile::tempdir().unwrap();
     let s = stub::start(vec![Reply::ok(&openai_body("same"))]).await;

@@ -48,6 +48,17 @@ fn fidelity_matches_scipy() {
             c["kl"].as_f64().unwrap(),
             &format!("{name}: KL (scipy.stats.entropy)"),
         );
+        match c["kl_present"].as_f64() {
+            Some(k) => close(
+                fidelity::kl_present(&p, &q, est.epsilon),
+                k,
+                &format!("{name}: KL on present values (scipy.stats.entropy)"),
+            ),
+            None => assert!(
+                fidelity::kl_present(&p, &q, est.epsilon).is_nan(),
+                "{name}: KL on present values undefined"
+            ),
+        }
         close(
             fidelity::total_variation(&p, &q),
             c["tv"].as_f64().unwrap(),

@@ -7,6 +7,7 @@ use super::provider::{self, CallError, Completion, ProviderKind};
 use super::request::ChatRequest;
 use crate::error::{Error, Result};
 use rand::Rng;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,6 +70,10 @@ pub struct LlmClient {
     http: reqwest::Client,
     slots: Arc<Semaphore>,
     cache: Cache,
+    /// One lock per key (true once this client recorded it): cells that share calls — the
+    /// sample-size cells are prefixes of one stream — run side by side, and the same request
+    /// must go to the server once, not once per cell.
+    keys: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
     pub counters: Counters,
 }
 
@@ -97,6 +102,7 @@ impl LlmClient {
             api_key,
             http,
             cache,
+            keys: Default::default(),
             counters: Counters::default(),
         })
     }
@@ -136,24 +142,19 @@ impl LlmClient {
     ) -> Result<Entry> {
         let key = self.key(req, replicate);
         if self.cfg.mode != CacheMode::Refresh {
-            match self.cache.get(&key) {
-                Lookup::Hit(e) => {
-                    self.counters.hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(*e);
-                }
-                Lookup::Corrupt(why) if self.cfg.mode == CacheMode::Replay => {
-                    return Err(Error::Cache(format!("corrupt entry skipped: {why}")));
-                }
-                Lookup::Corrupt(why) => {
-                    eprintln!("warning: corrupt cache entry will be re-recorded: {why}");
-                }
-                Lookup::Miss if self.cfg.mode == CacheMode::Replay => {
-                    return Err(Error::Cache(format!(
-                        "replay miss: key {key} for {}",
-                        provenance.cell
-                    )));
-                }
-                Lookup::Miss => {}
+            if let Some(e) = self.lookup(&key, &provenance, true)? {
+                return Ok(e);
+            }
+        }
+        let lock = {
+            let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.entry(key.clone()).or_default().clone()
+        };
+        let mut recorded = lock.lock().await;
+        // another cell may have recorded it while this one waited
+        if *recorded || self.cfg.mode != CacheMode::Refresh {
+            if let Some(e) = self.lookup(&key, &provenance, false)? {
+                return Ok(e);
             }
         }
         let started = Instant::now();
@@ -178,8 +179,34 @@ impl LlmClient {
             created_at: cache::now_rfc3339(),
         };
         self.cache.put(&entry)?;
+        *recorded = true;
         self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         Ok(entry)
+    }
+
+    /// The cached entry for `key`, `None` when it must be requested, or the replay error.
+    /// `warn`: say that a corrupt entry will be re-recorded (once, on the first look).
+    fn lookup(&self, key: &str, provenance: &Provenance, warn: bool) -> Result<Option<Entry>> {
+        match self.cache.get(key) {
+            Lookup::Hit(e) => {
+                self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(*e))
+            }
+            Lookup::Corrupt(why) if self.cfg.mode == CacheMode::Replay => {
+                Err(Error::Cache(format!("corrupt entry skipped: {why}")))
+            }
+            Lookup::Corrupt(why) => {
+                if warn {
+                    eprintln!("warning: corrupt cache entry will be re-recorded: {why}");
+                }
+                Ok(None)
+            }
+            Lookup::Miss if self.cfg.mode == CacheMode::Replay => Err(Error::Cache(format!(
+                "replay miss: key {key} for {}",
+                provenance.cell
+            ))),
+            Lookup::Miss => Ok(None),
+        }
     }
 
     async fn call_with_retries(&self, req: &ChatRequest) -> Result<Completion> {

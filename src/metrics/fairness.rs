@@ -17,6 +17,8 @@ pub struct GroupResult {
     pub n_real: usize,
     pub n_synth: usize,
     pub avg_kl: Option<f64>,
+    /// Average KL on present values only (see `fidelity::kl_present`).
+    pub avg_kl_present: Option<f64>,
     pub auroc: Option<Estimate>,
     pub note: Option<String>,
 }
@@ -63,6 +65,7 @@ pub fn fairness(
             n_real: 0,
             n_synth: 0,
             avg_kl: None,
+            avg_kl_present: None,
             auroc: None,
             note: None,
         };
@@ -74,7 +77,9 @@ pub fn fairness(
                 if g.n_synth == 0 || g.n_real == 0 {
                     g.note = Some("no rows of this group on one side".into());
                 } else {
-                    g.avg_kl = Some(fidelity(&r, &s, est).avg_kl);
+                    let f = fidelity(&r, &s, est);
+                    g.avg_kl = Some(f.avg_kl);
+                    g.avg_kl_present = Some(f.avg_kl_present).filter(|v| v.is_finite());
                 }
             }
             _ => g.note = Some(format!("the synthetic table has no {col} column")),

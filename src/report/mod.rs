@@ -430,6 +430,7 @@ fn write_results(results: &[serde_json::Value], info: &RunInfo, out: &Path) -> R
         "valid_rows",
         "valid_rate",
         "avg_kl",
+        "avg_kl_present",
         "within_auroc",
         "tstr_auroc",
         "tstr_auprc",

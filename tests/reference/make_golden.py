@@ -5,7 +5,9 @@ Writes tests/golden/metrics.json: fixed inputs (seeded) and what scipy / scikit-
 pandas compute on them. tests/metrics_golden.rs compares the Rust metrics to these to 1e-12.
 
 The histogram rule is synthehr's declared KL estimator (src/metrics/fidelity.rs), written here
-in numpy from its documentation; KL on those histograms is scipy.stats.entropy.
+in numpy from its documentation; KL on those histograms is scipy.stats.entropy. "kl_present"
+is the same KL on present values only (the missing bin dropped; undefined when either side has
+no present value).
 
 Pinned versions: tests/reference/requirements.txt.
 """
@@ -79,6 +81,7 @@ def fidelity_case(name, real, synth, categorical):
         "p": p.tolist(),
         "q": q.tolist(),
         "kl": float(entropy(smooth(p), smooth(q))),
+        "kl_present": float(entropy(smooth(p[:-1]), smooth(q[:-1]))) if p[:-1].sum() and q[:-1].sum() else None,
         "tv": float(0.5 * np.abs(pn - qn).sum()),
         "ks": float(ks_2samp(rp, sp).statistic) if both else None,
         "wasserstein": float(wasserstein_distance(rp, sp)) if both else None,
@@ -101,6 +104,11 @@ def main():
     cases.append(fidelity_case("binary", rng.integers(0, 2, 120).astype(float), rng.integers(0, 2, 90).astype(float), True))
     cases.append(fidelity_case("category only in synthetic", np.array([0.0, 1, 1, 0, 1]), np.array([0.0, 1, 2, 2, 1]), True))
     cases.append(fidelity_case("ties", np.array([1.0, 1, 1, 2, 2, 3, 3, 3, 3, 4]), np.array([1.0, 2, 2, 2, 3, 3, 5, 5]), False))
+    # the lactate case: real mostly missing, synthetic never missing (own generator: the draws
+    # above stay as they were)
+    lab = np.random.default_rng(7)
+    lactate = np.concatenate([lab.lognormal(0.5, 0.5, 12).round(1), np.full(48, np.nan)])
+    cases.append(fidelity_case("real mostly missing, synthetic never", lactate, lab.lognormal(0.6, 0.4, 30).round(1), False))
 
     # correlation distance (pandas pairwise-complete Pearson)
     a = rng.normal(size=(200, 4))
