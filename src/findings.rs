@@ -255,15 +255,18 @@ fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
         f.evidence = "the 5/10/15/20-feature cells are not all generated yet".into();
         return f;
     };
-    let small_kl = kl.of(pts[0]).zip(kl.of(pts[1])).map(|(a, b)| a.max(b));
-    let large_kl = kl.of(pts[2]).zip(kl.of(pts[3])).map(|(a, b)| a.min(b));
-    let kl_holds = small_kl.zip(large_kl).is_some_and(|(s, l)| s < l);
+    // a generated cell with too few valid rows for a KL is collapsed (worst KL), never good:
+    // the model could not write usable rows at that feature count
+    let kl_or_worst = |p: &Point| kl.of(p).unwrap_or(f64::INFINITY);
+    let small_kl = kl_or_worst(pts[0]).max(kl_or_worst(pts[1]));
+    let large_kl = kl_or_worst(pts[2]).min(kl_or_worst(pts[3]));
+    let kl_holds = small_kl < large_kl;
     // undefined utility counts as collapsed (0.5), never as good
     let auc = |p: &Point| p.tstr_auroc.unwrap_or(0.5);
     let auc_holds = auc(pts[0]).min(auc(pts[1])) > auc(pts[2]).max(auc(pts[3]));
     f.verdict = Verdict::of(kl_holds, auc_holds);
     f.evidence = format!(
-        "rule: max KL at 5/10 < min KL at 15/20, and min TSTR AUROC at 5/10 > max at 15/20. {}",
+        "rule: max KL at 5/10 < min KL at 15/20, and min TSTR AUROC at 5/10 > max at 15/20; a cell with too few valid rows for a metric counts as collapsed. {}",
         [5, 10, 15, 20]
             .iter()
             .zip(&pts)
@@ -271,7 +274,7 @@ fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    undecidable_without_kl(f, pts.iter().any(|p| kl.of(p).is_none()))
+    f
 }
 
 fn finding4(m: &ModelNumbers, kl: Kl) -> Finding {
@@ -614,6 +617,18 @@ mod tests {
         };
         let s = scorecard(std::slice::from_ref(&m));
         assert_eq!(s[2].verdict, Verdict::Holds);
+        // 20 features gave up with too few rows for any metric: collapsed, still holds;
+        // the same at 10 features breaks the "good at 5-10" half
+        let mut gave_up = m.clone();
+        gave_up.features[3].1 = Point {
+            generated: true,
+            ..Point::default()
+        };
+        assert_eq!(scorecard(&[gave_up.clone()])[2].verdict, Verdict::Holds);
+        gave_up.features.swap(1, 3);
+        gave_up.features[1].0 = 10;
+        gave_up.features[3].0 = 20;
+        assert_eq!(scorecard(&[gave_up])[2].verdict, Verdict::DoesNotHold);
         assert_eq!(s[3].verdict, Verdict::Holds, "{}", s[3].evidence);
         // 0.45 → 0.44 dips, then rises: partly
         assert_eq!(s[4].verdict, Verdict::PartlyHolds);

@@ -173,15 +173,18 @@ impl Evaluation {
         }
     }
 
-    /// The DCR attack's AUROC.
-    pub fn mia(&self) -> Option<Estimate> {
+    /// The distance-to-closest-record attack (the paper's kind of membership inference).
+    pub fn dcr_attack(&self) -> Option<&crate::metrics::privacy::Attack> {
         self.privacy
             .as_ref()?
             .attacks
             .iter()
-            .find(|a| a.name == "dcr")?
-            .auroc
-            .clone()
+            .find(|a| a.name == "dcr")
+    }
+
+    /// The DCR attack's AUROC.
+    pub fn mia(&self) -> Option<Estimate> {
+        self.dcr_attack()?.auroc.clone()
     }
 }
 
