@@ -7,6 +7,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::time::Duration;
 
+/// Printing into a closed pipe (`synthehr cache stats | head`) ends the process quietly, as
+/// Unix tools do, instead of a panic in `println!` (Rust starts with SIGPIPE ignored).
+pub fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists; it only sets the
+    // signal's disposition back to the default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 pub fn spinner(msg: &str) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
     pb.set_style(
@@ -164,6 +175,9 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
 struct Bar {
     pb: ProgressBar,
     started: std::time::Instant,
+    /// Calls the grid needs if every row is valid; cells with rejected rows make more calls
+    /// (up to their budget), and the bar grows with them.
+    nominal: u64,
 }
 
 impl Progress for Bar {
@@ -171,12 +185,16 @@ impl Progress for Bar {
         let t = fresh_tokens;
         let rate = t as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
         self.pb.inc(1);
+        if self.pb.position() > self.pb.length().unwrap_or(0) {
+            self.pb.set_length(self.pb.position());
+        }
         let msg = format!("{} | {t} new tokens, {rate:.1} tok/s", cell.id());
         if self.pb.is_hidden() {
             // not a terminal (nohup, CI): one log line per call instead of a bar
             let (pos, len) = (self.pb.position(), self.pb.length().unwrap_or(0));
             let secs = self.started.elapsed().as_secs_f64();
-            eprintln!("[{pos}/{len} calls, {secs:.0} s] {msg}");
+            let nominal = self.nominal;
+            eprintln!("[{pos}/{len} calls ({nominal} if every row were valid), {secs:.0} s] {msg}");
         }
         self.pb.set_message(msg);
     }
@@ -246,6 +264,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     );
     let bar = Bar {
         pb,
+        nominal: total as u64,
         started: std::time::Instant::now(),
     };
     let rt =

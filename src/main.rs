@@ -176,6 +176,7 @@ enum CacheCommand {
 }
 
 fn main() -> ExitCode {
+    app::quiet_on_closed_pipe();
     let cli = Cli::parse();
     let data = synthehr::data::data_dir;
     let result = match cli.command {

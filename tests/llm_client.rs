@@ -462,3 +462,20 @@ async fn live_llama_server_records_then_replays() {
         0
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn cache_stats_into_a_closed_pipe_ends_quietly() {
+    // `synthehr cache stats | head -1` used to panic with "failed printing to stdout"
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_synthehr"))
+        .args(["cache", "stats", "--cache"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/cache/llm"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
