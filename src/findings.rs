@@ -423,6 +423,9 @@ fn with_present_check(mut declared: Finding, present: Finding) -> Finding {
             present.verdict.name()
         )
     };
+    if !declared.evidence.ends_with('.') {
+        declared.evidence.push('.');
+    }
     declared.evidence.push_str(&note);
     declared
 }

@@ -290,7 +290,7 @@ impl Study {
             privacy: None,
             tstr_scores: None,
         };
-        if e.result.valid_rows < 10 {
+        if e.result.valid_rows < crate::metrics::MIN_ROWS {
             self.record(model, cell, &e);
             return Ok(e);
         }
@@ -428,6 +428,7 @@ impl Study {
             ..Default::default()
         };
         let mut per_group: Vec<(String, Fairness)> = Vec::new();
+        let mut points: Vec<(Cell, crate::findings::Point)> = Vec::new();
         for cell in self.profile.cells() {
             let e = self.evaluate(model, &cell, opt)?;
             match cell.stage.as_str() {
@@ -444,8 +445,14 @@ impl Study {
                         .push((cell.strategy.name().to_string(), e.point()));
                 }
                 "dimensionality" => m.features.push((cell.features, e.point())),
-                "sample-size" => m.rows.push((cell.rows, e.point())),
                 _ => {}
+            }
+            points.push((cell, e.point()));
+        }
+        // the sample-size stage's smallest cell may be another stage's (the same calls)
+        for cell in self.profile.stage_cells("sample-size") {
+            if let Some((_, p)) = points.iter().find(|(c, _)| c.same_calls(&cell)) {
+                m.rows.push((cell.rows, p.clone()));
             }
         }
         let in_group = |strategy: &str, group: &str| {

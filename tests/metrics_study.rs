@@ -161,4 +161,17 @@ fn fairness_reports_every_group_and_the_gap() {
         .as_deref()
         .unwrap()
         .contains("race_black"));
+    // a group with fewer synthetic rows than the study's minimum has no KL, and says why
+    let few = synth.filter(&(0..synth.n_rows()).map(|i| i < 40).collect::<Vec<_>>());
+    let f = fairness(&real, &few, None, &KlEstimator::default(), 100, 1);
+    let small = f
+        .groups
+        .iter()
+        .find(|g| g.n_synth > 0 && g.n_synth < synthehr::metrics::MIN_ROWS)
+        .expect("40 copula rows leave some group under 10 rows");
+    assert!(small.avg_kl.is_none());
+    assert!(
+        small.note.as_deref().unwrap().contains("under 10"),
+        "{small:?}"
+    );
 }

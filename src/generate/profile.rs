@@ -97,6 +97,10 @@ impl Cell {
     pub fn nominal_calls(&self) -> usize {
         self.rows.div_ceil(self.rows_per_call.max(1))
     }
+    /// The same calls and rows, whatever stage lists it.
+    pub fn same_calls(&self, other: &Cell) -> bool {
+        self.id() == other.id() && self.stream_id() == other.stream_id()
+    }
 }
 
 impl Profile {
@@ -152,12 +156,35 @@ impl Profile {
     /// order), then further replicates. Duplicate cells across stages appear once.
     pub fn cells(&self) -> Vec<Cell> {
         let mut out: Vec<Cell> = Vec::new();
+        for c in self.every_cell() {
+            if !out.iter().any(|o| o.same_calls(&c)) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The cells one stage asks for, in order, including those an earlier stage already holds
+    /// (then the earlier stage's cell): the sample-size stage's 200-row cell is the
+    /// dimensionality stage's 10-feature cell.
+    pub fn stage_cells(&self, stage: &str) -> Vec<Cell> {
+        let kept = self.cells();
+        self.every_cell()
+            .into_iter()
+            .filter(|c| c.stage == stage)
+            .filter_map(|c| kept.iter().find(|k| k.same_calls(&c)).cloned())
+            .collect()
+    }
+
+    /// Every (stage, strategy, features, rows, replicate) the profile lists, duplicates kept.
+    fn every_cell(&self) -> Vec<Cell> {
+        let mut out = Vec::new();
         for replicate in 0..self.replicates {
             for st in &self.stages {
                 for &strategy in &st.strategies {
                     for &features in &st.features {
                         for &rows in &st.rows {
-                            let c = Cell {
+                            out.push(Cell {
                                 stage: st.name.clone(),
                                 strategy,
                                 features,
@@ -165,13 +192,7 @@ impl Profile {
                                 replicate,
                                 examples_per_call: st.examples_per_call,
                                 rows_per_call: st.rows_per_call,
-                            };
-                            if !out
-                                .iter()
-                                .any(|o| o.id() == c.id() && o.stream_id() == c.stream_id())
-                            {
-                                out.push(c);
-                            }
+                            });
                         }
                     }
                 }
@@ -189,5 +210,36 @@ impl Profile {
         let cols = cell.features + 1;
         let per_row = cols as f64 * self.tokens_per_value + 2.0;
         (cell.rows_per_call as f64 * per_row + cols as f64 * 4.0 + 64.0).ceil() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_lists_the_cells_an_earlier_stage_holds() {
+        let p = Profile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/local.toml"))
+            .unwrap();
+        // the 200-row sample-size cell is generated once, as the 10-feature dimensionality cell
+        assert!(!p
+            .cells()
+            .iter()
+            .any(|c| c.stage == "sample-size" && c.rows == 200));
+        let rows: Vec<(String, usize)> = p
+            .stage_cells("sample-size")
+            .iter()
+            .map(|c| (c.stage.clone(), c.rows))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("dimensionality".to_string(), 200),
+                ("sample-size".to_string(), 500),
+                ("sample-size".to_string(), 1000)
+            ]
+        );
+        assert_eq!(p.stage_cells("strategies").len(), 4);
+        assert!(p.stage_cells("no such stage").is_empty());
     }
 }

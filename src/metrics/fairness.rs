@@ -76,6 +76,12 @@ pub fn fairness(
                 g.n_synth = s.n_rows();
                 if g.n_synth == 0 || g.n_real == 0 {
                     g.note = Some("no rows of this group on one side".into());
+                } else if g.n_synth < super::MIN_ROWS {
+                    g.note = Some(format!(
+                        "{} synthetic row(s) of this group (under {})",
+                        g.n_synth,
+                        super::MIN_ROWS
+                    ));
                 } else {
                     let f = fidelity(&r, &s, est);
                     g.avg_kl = Some(f.avg_kl);

@@ -1,6 +1,10 @@
 //! Metrics: fidelity, utility (GBDT + AUROC/AUPRC), fairness and privacy. Each is pinned to a
 //! named reference (scipy, scikit-learn) by golden vectors from `tests/reference/make_golden.py`.
 
+/// Fewer synthetic rows than this and a distribution metric (KL, and so a finding built on it)
+/// is undefined rather than noise: the study's rule for whole cells and for groups inside them.
+pub const MIN_ROWS: usize = 10;
+
 pub mod fairness;
 pub mod fidelity;
 pub mod gbdt;
