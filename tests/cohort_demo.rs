@@ -36,6 +36,31 @@ fn counts_match_the_pandas_reference_exactly() {
     assert_eq!(r["female"], s.female);
     assert_eq!(r["male"], s.male);
     assert_eq!(r["hospitals"], s.hospitals);
+    // per hospital (chapter 1): stays and deaths, largest first; bands and regions add up
+    let hospitals = synthehr::cohort::summary::by_hospital(demo());
+    assert_eq!(hospitals.len(), s.hospitals);
+    for h in &hospitals {
+        let id = h.name.split(' ').next().unwrap();
+        assert_eq!(
+            r["per_hospital"][id],
+            serde_json::json!([h.stays, h.deaths]),
+            "hospital {}",
+            h.name
+        );
+    }
+    assert!(hospitals.windows(2).all(|w| w[0].stays >= w[1].stays));
+    for groups in [
+        synthehr::cohort::summary::by_hospital_size(demo()),
+        synthehr::cohort::summary::by_region(demo()),
+    ] {
+        assert_eq!(groups.iter().map(|g| g.stays).sum::<usize>(), s.rows);
+        assert_eq!(groups.iter().map(|g| g.deaths).sum::<usize>(), s.deaths);
+    }
+    let bands = synthehr::cohort::summary::by_hospital_size(demo());
+    assert_eq!(
+        bands.iter().map(|g| g.hospitals).sum::<usize>(),
+        s.hospitals
+    );
     assert!(
         s.rows > 1000,
         "the demo cohort has over a thousand stays, got {}",

@@ -83,6 +83,86 @@ impl CohortSummary {
     }
 }
 
+/// Stays and deaths of a set of hospitals: one hospital, a region or a size band.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sites {
+    pub name: String,
+    pub hospitals: usize,
+    pub stays: usize,
+    pub deaths: usize,
+}
+
+impl Sites {
+    pub fn mortality(&self) -> f64 {
+        self.deaths as f64 / self.stays.max(1) as f64
+    }
+}
+
+/// The stays grouped by `key` of their hospital, in key order.
+fn group_stays(c: &Cohort, key: impl Fn(i64, &str) -> String) -> Vec<Sites> {
+    let m = &c.matrix;
+    let death = m.column("death");
+    let mut groups: BTreeMap<String, (std::collections::BTreeSet<i64>, usize, usize)> =
+        BTreeMap::new();
+    for (i, r) in m.meta().iter().enumerate() {
+        let g = groups
+            .entry(key(r.hospital, r.region.as_deref().unwrap_or("unknown")))
+            .or_default();
+        g.0.insert(r.hospital);
+        g.1 += 1;
+        g.2 += death.is_some_and(|d| d[i] == 1.0) as usize;
+    }
+    groups
+        .into_iter()
+        .map(|(name, (h, stays, deaths))| Sites {
+            name,
+            hospitals: h.len(),
+            stays,
+            deaths,
+        })
+        .collect()
+}
+
+/// Per region ("unknown" when the hospital has none).
+pub fn by_region(c: &Cohort) -> Vec<Sites> {
+    group_stays(c, |_, region| region.to_string())
+}
+
+/// Per hospital ("hospital id (region)"), largest first.
+pub fn by_hospital(c: &Cohort) -> Vec<Sites> {
+    let mut h = group_stays(c, |id, region| format!("{id} ({region})"));
+    h.sort_by(|a, b| b.stays.cmp(&a.stays).then_with(|| a.name.cmp(&b.name)));
+    h
+}
+
+/// Hospitals banded by how many stays they have (empty bands left out): how thin the
+/// per-hospital data is.
+pub fn by_hospital_size(c: &Cohort) -> Vec<Sites> {
+    const BANDS: [(usize, &str); 5] = [
+        (50, "50 or more stays"),
+        (20, "20–49 stays"),
+        (10, "10–19 stays"),
+        (5, "5–9 stays"),
+        (1, "1–4 stays"),
+    ];
+    let mut out: Vec<Sites> = BANDS
+        .iter()
+        .map(|(_, name)| Sites {
+            name: name.to_string(),
+            ..Sites::default()
+        })
+        .collect();
+    for h in by_hospital(c) {
+        if let Some(i) = BANDS.iter().position(|(min, _)| h.stays >= *min) {
+            out[i].hospitals += 1;
+            out[i].stays += h.stays;
+            out[i].deaths += h.deaths;
+        }
+    }
+    out.retain(|b| b.hospitals > 0);
+    out
+}
+
 impl fmt::Display for CohortSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pct = |n: usize| 100.0 * n as f64 / self.rows.max(1) as f64;

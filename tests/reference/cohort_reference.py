@@ -2,7 +2,8 @@
 """Independent check of the cohort rules (pandas), for tests/cohort_reference.rs.
 
 Reads the same eICU demo base tables and YAIB hourly data as `synthehr data build --source
-eicu-demo` and prints the cohort size, deaths, sex counts and hospital count as JSON. The rules
+eicu-demo` and prints the cohort size, deaths, sex counts, hospital count and stays and deaths per hospital
+as JSON. The rules
 are written from the documentation in src/cohort/selection.rs, not translated from the Rust.
 
 usage: cohort_reference.py DATA_DIR   (DATA_DIR holds eicu-demo/ and yaib-eicu-demo/)
@@ -52,6 +53,9 @@ def main(data: Path) -> None:
         "female": int(female.sum()),
         "male": int((~female).sum()),
         "hospitals": int(co["hospitalid"].nunique()),
+        "per_hospital": {
+            str(h): [int(len(g)), int(died[g.index].sum())] for h, g in co.groupby("hospitalid")
+        },
     }))
 
 
