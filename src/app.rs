@@ -649,6 +649,7 @@ pub fn build(
         },
     };
     let index = crate::report::render(&runs, &info, out)?;
+    println!("{}", crate::report::cells_line(out)?);
     println!("report: {}", index.display());
     if out == Path::new("target/report") || out == project.join("target/report") {
         let book = crate::report::build_book(project)?;

@@ -376,3 +376,28 @@ fn results_are_collected_into_json_and_csv_not_shown() {
         );
     }
 }
+
+#[test]
+fn the_build_summarises_cells_by_status_and_missing_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let cells = serde_json::json!({"schema": 2, "cells": [
+        {"status": "complete"},
+        {"status": "call budget reached"},
+        {"status": "call budget reached"},
+        {"status": "gave up (valid-row rate near zero)"},
+        {"status": "not generated yet (3 call(s) missing)"},
+        {"status": "not generated yet (19 call(s) missing)"},
+    ]});
+    std::fs::write(dir.path().join("results.json"), cells.to_string()).unwrap();
+    let line = synthehr::report::cells_line(dir.path()).unwrap();
+    assert_eq!(
+        line,
+        "LLM cells: 6 (call budget reached 2, complete 1, gave up 1, not generated yet 2), \
+         22 call(s) not in the cache yet; replayed from the cache, no request sent"
+    );
+    std::fs::write(dir.path().join("results.json"), "{not json").unwrap();
+    let err = synthehr::report::cells_line(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("results.json"), "{err}");
+}

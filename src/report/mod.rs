@@ -394,6 +394,41 @@ fn paper_numbers() -> serde_json::Value {
     serde_json::from_str(crate::paper::REFERENCE_JSON).unwrap_or(serde_json::Value::Null)
 }
 
+/// One line on the LLM cells of a build, read back from its `results.json`: cells per status and
+/// the calls still missing — what a reviewer checks after an offline build.
+pub fn cells_line(out: &Path) -> Result<String> {
+    let path = out.join("results.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    let mut by_status: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut missing = 0;
+    for c in doc["cells"].as_array().into_iter().flatten() {
+        let status = c["status"].as_str().unwrap_or("unknown");
+        // "gave up (valid-row rate near zero)", "not generated yet (3 call(s) missing)"
+        let (name, detail) = status.split_once(" (").unwrap_or((status, ""));
+        *by_status.entry(name.to_string()).or_default() += 1;
+        if name == "not generated yet" {
+            missing += detail
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+        }
+    }
+    let total: usize = by_status.values().sum();
+    let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    Ok(format!(
+        "LLM cells: {total} ({}){}; replayed from the cache, no request sent",
+        parts.join(", "),
+        if missing > 0 {
+            format!(", {missing} call(s) not in the cache yet")
+        } else {
+            String::new()
+        }
+    ))
+}
+
 /// `results.json` (schema in the README) and a flat `results.csv`, one entry per experiment
 /// cell and model (the last evaluation of a cell wins when several chapters evaluate it).
 fn write_results(results: &[serde_json::Value], info: &RunInfo, out: &Path) -> Result<()> {
