@@ -281,8 +281,12 @@ fn finding4(m: &ModelNumbers, kl: Kl) -> Finding {
     let mut f = Finding::untested(4, "More rows lower KL and raise AUROC", 5);
     let mut pts: Vec<(usize, &Point)> = m.rows.iter().map(|(n, p)| (*n, p)).collect();
     pts.sort_by_key(|p| p.0);
-    if pts.len() < 2 || !all_generated(pts.iter().map(|p| p.1)) {
-        f.evidence = "fewer than two sample-size cells are generated".into();
+    if pts.len() < 2 {
+        f.evidence = "the profile has fewer than two sample sizes".into();
+        return f;
+    }
+    if !all_generated(pts.iter().map(|p| p.1)) {
+        f.evidence = "the sample-size cells are not all generated yet".into();
         return f;
     }
     let kl_falls = pts
