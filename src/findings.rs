@@ -206,8 +206,15 @@ fn finding2(m: &ModelNumbers, strategies_generated: bool, kl: Kl) -> Finding {
             Some((g.group.as_str(), group?, naive?))
         })
         .collect();
-    if !strategies_generated || both.is_empty() {
-        f.evidence = "the group and naive cells at 83 columns are not generated yet, or have no group with KL defined under both".into();
+    if !strategies_generated {
+        f.evidence = "the group and naive cells at 83 columns are not generated yet".into();
+        return f;
+    }
+    if both.is_empty() {
+        f.evidence = format!(
+            "no group has a KL under both strategies (a group needs {} valid synthetic rows in each cell)",
+            crate::metrics::MIN_ROWS
+        );
         return f;
     }
     let lower = both.iter().all(|(_, g, n)| g < n);
