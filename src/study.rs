@@ -155,21 +155,18 @@ impl Evaluation {
     }
     /// This evaluation reduced to what the findings scorecard needs.
     pub fn point(&self) -> crate::findings::Point {
+        let mia = self.mia();
         crate::findings::Point {
             generated: !matches!(self.result.status, CellStatus::Incomplete { .. }),
             avg_kl: self.fidelity.as_ref().map(|f| f.avg_kl),
-            avg_kl_present: self
-                .fidelity
-                .as_ref()
-                .map(|f| f.avg_kl_present)
-                .filter(|v| v.is_finite()),
+            avg_kl_present: self.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
             tstr_auroc: self
                 .tstr
                 .as_ref()
                 .and_then(|u| u.auroc.as_ref())
                 .map(|a| a.value),
-            mia_auroc: self.mia().map(|m| m.value),
-            mia_interval: self.mia().map(|m| (m.lo, m.hi)),
+            mia_interval: mia.as_ref().map(|m| (m.lo, m.hi)),
+            mia_auroc: mia.map(|m| m.value),
         }
     }
 
@@ -356,7 +353,7 @@ impl Study {
             "prompt_tokens": r.prompt_tokens,
             "completion_tokens": r.completion_tokens,
             "avg_kl": e.fidelity.as_ref().map(|f| f.avg_kl),
-            "avg_kl_present": e.fidelity.as_ref().map(|f| f.avg_kl_present).filter(|v| v.is_finite()),
+            "avg_kl_present": e.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
             "kl_estimator": e.fidelity.as_ref().map(|f| f.estimator),
             "within_auroc": est(e.within.as_ref().and_then(|u| u.auroc.as_ref())),
             "tstr_auroc": est(e.tstr.as_ref().and_then(|u| u.auroc.as_ref())),

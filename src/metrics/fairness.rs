@@ -85,7 +85,7 @@ pub fn fairness(
                 } else {
                     let f = fidelity(&r, &s, est);
                     g.avg_kl = Some(f.avg_kl);
-                    g.avg_kl_present = Some(f.avg_kl_present).filter(|v| v.is_finite());
+                    g.avg_kl_present = f.kl_present_defined();
                 }
             }
             _ => g.note = Some(format!("the synthetic table has no {col} column")),

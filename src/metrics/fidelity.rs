@@ -387,6 +387,13 @@ pub struct Fidelity {
     pub n_synth: usize,
 }
 
+impl Fidelity {
+    /// `avg_kl_present`, `None` when no feature has one (no present values on a side).
+    pub fn kl_present_defined(&self) -> Option<f64> {
+        Some(self.avg_kl_present).filter(|v| v.is_finite())
+    }
+}
+
 fn mean_finite(x: impl Iterator<Item = f64>) -> f64 {
     let v: Vec<f64> = x.filter(|v| v.is_finite()).collect();
     if v.is_empty() {
