@@ -48,7 +48,12 @@ case "$MODEL" in
   *) die "unknown model '$MODEL' (qwen1.5b, qwen0.5b or smollm2)";;
 esac
 GGUF_PATH="$DIR/$GGUF"
+# One server per port, each with its own fingerprint, pid and log files, so two models can be
+# served side by side (pass the info file to `synthehr generate --server-info`).
+if [ "$PORT" = 8080 ]; then SUFFIX=""; else SUFFIX="-$PORT"; fi
+INFO="$DIR/server$SUFFIX.json"; PIDF="$DIR/server$SUFFIX.pid"; LOG="$DIR/server$SUFFIX.log"
 SERVER="$DIR/llama.cpp-build/bin/llama-server"
+VALIDATOR="$DIR/llama.cpp-build/bin/test-gbnf-validator"
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -117,9 +122,11 @@ build_server() {
   [ -d "$src/llama.cpp" ] || die "no llama.cpp/ directory in $tarball"
   say "building llama-server (about 12 minutes on 2 cores)"
   cmake -S "$src/llama.cpp" -B "$DIR/llama.cpp-build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
-    -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DGGML_NATIVE=OFF >"$DIR/cmake.log" 2>&1 \
+    -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=ON -DLLAMA_BUILD_EXAMPLES=OFF -DGGML_NATIVE=OFF >"$DIR/cmake.log" 2>&1 \
     || die "cmake configure failed; see $DIR/cmake.log"
-  cmake --build "$DIR/llama.cpp-build" -j"$(nproc)" --target llama-server >>"$DIR/cmake.log" 2>&1 \
+  # Tests are configured only for llama.cpp's own grammar checker (test-gbnf-validator), which
+  # synthehr's grammar test runs; no other test target is built.
+  cmake --build "$DIR/llama.cpp-build" -j"$(nproc)" --target llama-server test-gbnf-validator >>"$DIR/cmake.log" 2>&1 \
     || die "llama-server build failed; see $DIR/cmake.log"
 }
 
@@ -138,7 +145,7 @@ case "$cmd" in
       ln -sf "$(realpath "$MODEL_PATH")" "$GGUF_PATH"
     elif verify_model "$GGUF_PATH"; then say "weights present and verified: $GGUF_PATH"
     else fetch_model; say "weights verified: $GGUF_PATH"; fi
-    if [ -x "$SERVER" ]; then say "llama-server present: $(server_build)"; else build_server; fi
+    if [ -x "$SERVER" ] && [ -x "$VALIDATOR" ]; then say "llama-server present: $(server_build)"; else build_server; fi
     say "ready: $SERVER, $GGUF_PATH";;
   serve)
     [ -x "$SERVER" ] || die "llama-server is not built: run '$0 setup' first"
@@ -147,24 +154,24 @@ case "$cmd" in
       say "a server already answers on 127.0.0.1:$PORT (stop it first to change settings)"; exit 0
     fi
     nohup "$SERVER" -m "$GGUF_PATH" --host 127.0.0.1 --port "$PORT" -c $((CTX_PER_SLOT * SLOTS)) \
-      -t "$THREADS" -np "$SLOTS" --no-webui >"$DIR/server.log" 2>&1 &
-    echo $! >"$DIR/server.pid"
+      -t "$THREADS" -np "$SLOTS" --no-webui >"$LOG" 2>&1 &
+    echo $! >"$PIDF"
     for _ in $(seq 1 120); do
       if curl -fsS "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q ok; then
-        cat >"$DIR/server.json" <<JSON
+        cat >"$INFO" <<JSON
 {"model": "$MODEL", "model_file": "$GGUF", "model_sha256": "$SHA", "server_build": "$(server_build)", "threads": $THREADS, "slots": $SLOTS, "ctx_per_slot": $CTX_PER_SLOT, "port": $PORT}
 JSON
-        say "serving $MODEL on http://127.0.0.1:$PORT/v1 (threads $THREADS, slots $SLOTS); fingerprint in $DIR/server.json"
+        say "serving $MODEL on http://127.0.0.1:$PORT/v1 (threads $THREADS, slots $SLOTS); fingerprint in $INFO"
         exit 0
       fi
-      kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null || die "llama-server exited; see $DIR/server.log"
+      kill -0 "$(cat "$PIDF")" 2>/dev/null || die "llama-server exited; see $LOG"
       sleep 1
     done
-    die "llama-server did not answer /health within 120 s; see $DIR/server.log";;
+    die "llama-server did not answer /health within 120 s; see $LOG";;
   status)
-    curl -fsS "http://127.0.0.1:$PORT/health" && echo && cat "$DIR/server.json" 2>/dev/null || die "no server on 127.0.0.1:$PORT";;
+    curl -fsS "http://127.0.0.1:$PORT/health" && echo && cat "$INFO" 2>/dev/null || die "no server on 127.0.0.1:$PORT";;
   stop)
-    if [ -f "$DIR/server.pid" ]; then kill "$(cat "$DIR/server.pid")" 2>/dev/null || true; rm -f "$DIR/server.pid" "$DIR/server.json"; fi
+    if [ -f "$PIDF" ]; then kill "$(cat "$PIDF")" 2>/dev/null || true; rm -f "$PIDF" "$INFO"; fi
     say "stopped";;
   *) die "unknown command '$cmd' (setup, serve, status, stop)";;
 esac

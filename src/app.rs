@@ -125,10 +125,7 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
             let fp = ServerInfo::read(&path)?.fingerprint(&o.model);
             let bytes =
                 serde_json::to_vec_pretty(&fp).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-            crate::fsutil::write_atomic(
-                &registry.join(format!("{}.json", run::slug(&fp.label()))),
-                &bytes,
-            )?;
+            register(&registry, &fp, &bytes)?;
             return Ok(fp);
         }
         let mut known = Vec::new();
@@ -170,6 +167,23 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
         &o.model,
         o.snapshot.as_deref(),
     ))
+}
+
+/// Write a fingerprint into the model registry, keeping a recorded self-test verdict.
+fn register(registry: &Path, fp: &ModelFingerprint, bytes: &[u8]) -> Result<()> {
+    let path = registry.join(format!("{}.json", run::slug(&fp.label())));
+    let known = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok());
+    if let Some(k) = known {
+        if k.for_key() == fp.for_key()
+            && k.grammar_selftest.is_some()
+            && fp.grammar_selftest.is_none()
+        {
+            return Ok(()); // same server, verdict already recorded
+        }
+    }
+    crate::fsutil::write_atomic(&path, bytes)
 }
 
 struct Bar {
@@ -269,6 +283,33 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     };
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
+    if o.mode != CacheMode::Replay && cells.iter().any(|c| !c.decoding.is_free()) {
+        if o.provider != ProviderKind::OpenaiCompatible {
+            return Err(crate::Error::Llm(format!(
+                "constrained cells need a server that takes a GBNF grammar (openai-compatible \
+                 llama-server); {} structured outputs are not wired in yet",
+                o.provider.name()
+            )));
+        }
+        let answer = rt.block_on(client.grammar_selftest())?;
+        eprintln!(
+            "grammar self-test passed: a prose prompt under a digits-only grammar gave {answer:?}"
+        );
+        let verdict = ModelFingerprint {
+            grammar_selftest: Some(format!(
+                "passed: a prose prompt under a digits-only grammar gave {:?}",
+                answer.trim()
+            )),
+            ..fp.clone()
+        };
+        let bytes = serde_json::to_vec_pretty(&verdict)
+            .map_err(|e| crate::Error::Invalid(e.to_string()))?;
+        register(
+            &o.cache.parent().unwrap_or(Path::new(".")).join("models"),
+            &verdict,
+            &bytes,
+        )?;
+    }
     // Several cells at once keep every server slot busy at cell boundaries; the client's
     // semaphore bounds the requests in flight, and results come back in grid order.
     let parallel_cells = 2;

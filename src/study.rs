@@ -26,6 +26,9 @@ pub struct Study {
     pub split: Split,
     pub profile: Profile,
     pub models: Vec<ModelFingerprint>,
+    /// GBDT and bootstrap settings of every chapter (`SYNTHEHR_EFFORT`, see
+    /// [`UtilityOptions::from_env`]).
+    pub utility: UtilityOptions,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -201,7 +204,14 @@ impl Study {
         let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let data = crate::data::data_dir(None);
         let profile = std::env::var("SYNTHEHR_PROFILE").unwrap_or_else(|_| "local".into());
-        Study::open(&project, &data, &profile)
+        let mut study = Study::open(&project, &data, &profile)?;
+        study.utility = UtilityOptions::from_env()?;
+        Ok(study)
+    }
+
+    /// The utility options of this study's chapters (a copy to adjust).
+    pub fn utility_options(&self) -> UtilityOptions {
+        self.utility.clone()
     }
 
     pub fn open(project: &Path, data: &Path, profile: &str) -> Result<Study> {
@@ -231,6 +241,7 @@ impl Study {
             split,
             profile,
             models,
+            utility: UtilityOptions::default(),
             runtime,
         })
     }

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 use synthehr::cohort::{split, Cohort};
 use synthehr::generate::baselines::{self, Baseline};
+use synthehr::generate::grammar::Decoding;
 use synthehr::generate::parse::row_key;
 use synthehr::generate::plan::{plan_call, rows_csv, MemberPool};
 use synthehr::generate::run::{run_cell, CellStatus, NoProgress};
@@ -35,6 +36,7 @@ fn cell(strategy: Strategy, features: usize, rows: usize) -> Cell {
         replicate: 0,
         examples_per_call: 8,
         rows_per_call: 5,
+        decoding: Decoding::Free,
     }
 }
 
@@ -381,4 +383,57 @@ async fn a_copied_example_row_never_reaches_the_cache() {
     .await
     .unwrap();
     assert_eq!(again.rows.rejects, r.rows.rejects);
+}
+
+#[tokio::test]
+async fn the_grammar_selftest_fails_closed_on_a_server_that_ignores_grammars() {
+    let dir = tempfile::tempdir().unwrap();
+    // a server that takes the grammar field and answers prose anyway
+    let ignoring = stub::start(vec![Reply::ok(&openai_body(
+        "It is a mild, grey afternoon in Paris.",
+    ))])
+    .await;
+    let c = client(&ignoring.url, dir.path(), CacheMode::Record);
+    let err = c.grammar_selftest().await.unwrap_err().to_string();
+    assert!(err.contains("grammar self-test failed"), "{err}");
+    assert!(err.contains("ignores the `grammar` field"), "{err}");
+    // the request carried the digits-only grammar; nothing was cached
+    let body = ignoring.bodies.lock().unwrap()[0].clone();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["grammar"],
+        synthehr::generate::grammar::SELFTEST_GRAMMAR,
+        "{body}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // a server that obeys it
+    let obeying = stub::start(vec![Reply::ok(&openai_body("20250425"))]).await;
+    let c = client(&obeying.url, dir.path(), CacheMode::Record);
+    assert_eq!(c.grammar_selftest().await.unwrap(), "20250425");
+}
+
+#[tokio::test]
+async fn a_constrained_cell_sends_its_grammar_and_parses_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let replies: Vec<Reply> = (0..4)
+        .map(|i| Reply::ok(&openai_body(&answer(5, 100 + i))))
+        .collect();
+    let s = stub::start(replies).await;
+    let c = Cell {
+        decoding: Decoding::Constrained,
+        ..cell(Strategy::Group, 5, 10)
+    };
+    let rec = client(&s.url, dir.path(), CacheMode::Record);
+    let r = run_cell(&rec, &profile(), &c, &pool(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(r.status, CellStatus::Complete, "{:?}", r.rows.rejects);
+    let bodies = s.bodies.lock().unwrap().clone();
+    assert!(!bodies.is_empty());
+    for b in &bodies {
+        let v: serde_json::Value = serde_json::from_str(b).unwrap();
+        let g = v["grammar"].as_str().expect("grammar field sent");
+        assert!(g.starts_with("root ::= header record{5}\n"), "{g}");
+    }
 }

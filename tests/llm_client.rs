@@ -19,6 +19,7 @@ fn fp() -> ModelFingerprint {
         server_build: Some("b1".into()),
         threads: Some(1),
         slots: Some(4),
+        grammar_selftest: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! baselines and experiment profiles.
 
 pub mod baselines;
+pub mod grammar;
 pub mod parse;
 pub mod plan;
 pub mod profile;

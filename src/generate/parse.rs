@@ -45,6 +45,8 @@ pub struct Parsed {
     pub header_found: bool,
     /// Lines that looked like records (valid or rejected).
     pub candidate_lines: usize,
+    /// Indices into `rows` of valid rows that break a measurement's order (see [`inconsistent`]).
+    pub inconsistent: Vec<usize>,
 }
 
 fn norm(name: &str) -> String {
@@ -210,7 +212,12 @@ pub fn parse(text: &str, columns: &[&str]) -> Parsed {
             Line::Record { values, verdict } => {
                 out.candidate_lines += 1;
                 match (verdict, values) {
-                    (Ok(()), Some(row)) => out.rows.push(row),
+                    (Ok(()), Some(row)) => {
+                        if inconsistent(&row, columns) {
+                            out.inconsistent.push(out.rows.len());
+                        }
+                        out.rows.push(row)
+                    }
                     (Err(r), values) => {
                         if r == Reject::OutOfRange {
                             if let Some(row) = &values {
@@ -234,6 +241,38 @@ pub fn parse(text: &str, columns: &[&str]) -> Parsed {
         }
     }
     out
+}
+
+/// Whether a row breaks the order of one measurement's window summaries: its minimum above its
+/// first, last or maximum value, or its maximum below its first or last (the real data never
+/// does; `tempc_min > tempc_last` was 23% of one free cell's valid rows). Such rows are *kept*
+/// for the metrics, as the paper kept impossible values, and counted per cell as
+/// "inconsistent" so the rate is reported beside the validity rate.
+pub fn inconsistent(row: &[f64], columns: &[&str]) -> bool {
+    use schema::{Agg, Derivation};
+    // (var, early) -> (min, max, [first/last values])
+    let mut groups: BTreeMap<(&str, bool), (f64, f64, Vec<f64>)> = BTreeMap::new();
+    for (c, v) in columns.iter().zip(row) {
+        if v.is_nan() {
+            continue;
+        }
+        let Some(Derivation::Window { var, agg, early }) = schema::column(c).map(|c| c.derivation)
+        else {
+            continue;
+        };
+        let g = groups
+            .entry((var, early))
+            .or_insert((f64::NAN, f64::NAN, Vec::new()));
+        match agg {
+            Agg::Min => g.0 = *v,
+            Agg::Max => g.1 = *v,
+            Agg::First | Agg::Last => g.2.push(*v),
+            Agg::Sum => {}
+        }
+    }
+    groups.values().any(|(min, max, others)| {
+        (min > max) || others.iter().any(|o| min > o) || others.iter().any(|o| max < o)
+    })
 }
 
 /// The real rows shown in a call, as the model saw them: for exact matching (row keys) and for
@@ -371,6 +410,9 @@ pub struct CellRows {
     pub out_of_range: BTreeMap<String, usize>,
     pub calls: usize,
     pub candidate_lines: usize,
+    /// Valid rows (kept) whose window summaries contradict each other ([`inconsistent`]).
+    #[serde(default)]
+    pub inconsistent: usize,
     #[serde(skip)]
     seen: HashSet<Vec<u64>>,
 }
@@ -386,7 +428,7 @@ impl CellRows {
         for (c, k) in parsed.out_of_range {
             *self.out_of_range.entry(c).or_default() += k;
         }
-        for row in parsed.rows {
+        for (i, row) in parsed.rows.into_iter().enumerate() {
             let key = row_key(&row);
             let reason = if shown.contains(&key) {
                 Some(Reject::CopyOfShownRow)
@@ -398,10 +440,22 @@ impl CellRows {
             match reason {
                 Some(r) => *self.rejects.entry(r).or_default() += 1,
                 None => {
+                    if parsed.inconsistent.contains(&i) {
+                        self.inconsistent += 1;
+                    }
                     self.rows.push(row);
                     self.row_call.push(call);
                 }
             }
+        }
+    }
+
+    /// Share of the valid rows that are [`inconsistent`] (0 without rows).
+    pub fn inconsistent_rate(&self) -> f64 {
+        if self.rows.is_empty() {
+            0.0
+        } else {
+            self.inconsistent as f64 / self.rows.len() as f64
         }
     }
 
@@ -442,6 +496,24 @@ mod tests {
         assert_eq!(p.out_of_range["age"], 1);
         assert_eq!(p.rejects[&Reject::MissingLabel], 2);
         assert_eq!(p.rejects[&Reject::WrongFieldCount], 1);
+    }
+
+    #[test]
+    fn inconsistent_window_summaries_are_kept_and_counted() {
+        let cols = ["tempc_min", "tempc_max", "tempc_last", "age", "death"];
+        assert!(!inconsistent(&[36.0, 38.0, 37.0, 60.0, 0.0], &cols));
+        assert!(inconsistent(&[37.5, 38.0, 37.0, 60.0, 0.0], &cols)); // min > last
+        assert!(inconsistent(&[36.0, 36.5, 37.0, 60.0, 0.0], &cols)); // max < last
+        assert!(inconsistent(&[39.0, 38.0, f64::NAN, 60.0, 0.0], &cols)); // min > max
+        assert!(!inconsistent(&[f64::NAN, 38.0, 37.0, 60.0, 0.0], &cols)); // missing: no claim
+        let p = parse("36,38,37,60,0\n37.5,38,37,61,1\n", &cols);
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.inconsistent, vec![1]);
+        let mut cell = CellRows::default();
+        cell.add(0, p, &HashSet::new());
+        assert_eq!(cell.rows.len(), 2);
+        assert_eq!(cell.inconsistent, 1);
+        assert!((cell.inconsistent_rate() - 0.5).abs() < 1e-12);
     }
 
     #[test]

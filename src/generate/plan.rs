@@ -3,6 +3,7 @@
 //! examples, rows per call, replicate) and index, never on the row target, so smaller runs are
 //! prefixes of larger ones.
 
+use super::grammar::{self, Decoding};
 use super::profile::{Cell, Profile};
 use super::strategy::{self, Group, PromptInput, Strategy, GROUPS};
 use crate::cohort::matrix::{canonical, DesignMatrix};
@@ -181,7 +182,7 @@ pub fn prompt_without_rows(
 
 pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize) -> Result<Call> {
     let stream = cell.stream_id();
-    let seed = call_seed(profile.seed, &stream, index);
+    let seed = call_seed(profile.seed, &cell.seed_stream(), index);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let group = (cell.strategy == Strategy::Group).then(|| GROUPS[index % GROUPS.len()]);
     let example_rows = draw_examples(pool, group, cell.examples_per_call, &mut rng);
@@ -195,6 +196,13 @@ pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize
             top_p: profile.top_p,
             max_tokens: profile.max_tokens(cell),
             seed: Some(seed),
+            grammar: match cell.decoding {
+                Decoding::Free => None,
+                Decoding::Constrained => Some(grammar::gbnf(
+                    &grammar::rules(&columns, pool),
+                    cell.rows_per_call,
+                )),
+            },
             ..Sampling::default()
         },
     };

@@ -2,6 +2,7 @@
 //! targets), how many real examples and requested rows go into each call, sampling settings,
 //! replicates and the call budget.
 
+use super::grammar::Decoding;
 use super::strategy::Strategy;
 use crate::cohort::schema;
 use crate::error::{Error, Result};
@@ -54,6 +55,9 @@ pub struct Stage {
     pub rows: Vec<usize>,
     pub examples_per_call: usize,
     pub rows_per_call: usize,
+    /// `free` (default) or `constrained` by a grammar built from the schema.
+    #[serde(default)]
+    pub decoding: Decoding,
 }
 
 /// One experiment cell: what is generated and how many valid rows are wanted.
@@ -66,12 +70,23 @@ pub struct Cell {
     pub replicate: u32,
     pub examples_per_call: usize,
     pub rows_per_call: usize,
+    #[serde(default)]
+    pub decoding: Decoding,
 }
 
 impl Cell {
-    /// Cells sharing a call stream (all but the row target equal) reuse answers: the first n
-    /// rows of a larger run form the smaller run.
-    pub fn stream_id(&self) -> String {
+    /// `""` for free decoding (ids recorded before decoding was an axis stay as they were),
+    /// `"-constrained"` otherwise.
+    fn decoding_suffix(&self) -> String {
+        if self.decoding.is_free() {
+            String::new()
+        } else {
+            format!("-{}", self.decoding.name())
+        }
+    }
+    /// What the call seeds and example draws derive from: a constrained cell shows the same
+    /// examples with the same seeds as its free twin, so the two are a paired comparison.
+    pub fn seed_stream(&self) -> String {
         format!(
             "{}-f{}-e{}-r{}-rep{}",
             self.strategy.name(),
@@ -81,14 +96,20 @@ impl Cell {
             self.replicate
         )
     }
+    /// Cells sharing a call stream (all but the row target equal) reuse answers: the first n
+    /// rows of a larger run form the smaller run.
+    pub fn stream_id(&self) -> String {
+        format!("{}{}", self.seed_stream(), self.decoding_suffix())
+    }
     /// A readable id, also the file stem of the cell's outputs.
     pub fn id(&self) -> String {
         format!(
-            "{}-f{}-n{}-rep{}",
+            "{}-f{}-n{}-rep{}{}",
             self.strategy.name(),
             self.features,
             self.rows,
-            self.replicate
+            self.replicate,
+            self.decoding_suffix()
         )
     }
     pub fn columns(&self) -> Vec<&'static str> {
@@ -192,6 +213,7 @@ impl Profile {
                                 replicate,
                                 examples_per_call: st.examples_per_call,
                                 rows_per_call: st.rows_per_call,
+                                decoding: st.decoding,
                             });
                         }
                     }

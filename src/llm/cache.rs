@@ -34,7 +34,7 @@ pub enum CacheMode {
 pub fn key(fp: &ModelFingerprint, req: &ChatRequest, replicate: u32) -> String {
     let inputs = json!({
         "schema": CACHE_SCHEMA,
-        "model": fp,
+        "model": fp.for_key(),
         "messages": req.messages,
         "sampling": req.sampling,
         "replicate": replicate,

@@ -184,6 +184,33 @@ impl LlmClient {
         Ok(entry)
     }
 
+    /// Fail closed before constrained generation: some llama-server builds accept a `grammar`
+    /// and silently ignore it (HTTP 200, unconstrained text). A prose prompt under a digits-only
+    /// grammar must come back as digits; the answer is never cached. Returns the answer text.
+    pub async fn grammar_selftest(&self) -> Result<String> {
+        use crate::generate::grammar::{selftest_passed, SELFTEST_GRAMMAR, SELFTEST_PROMPT};
+        let req = ChatRequest {
+            messages: vec![super::Message::user(SELFTEST_PROMPT)],
+            sampling: super::Sampling {
+                temperature: 0.0,
+                max_tokens: 32,
+                seed: Some(1),
+                grammar: Some(SELFTEST_GRAMMAR.into()),
+                ..super::Sampling::default()
+            },
+        };
+        let answer = self.call_with_retries(&req).await?.text;
+        if selftest_passed(&answer) {
+            Ok(answer)
+        } else {
+            Err(Error::Llm(format!(
+                "grammar self-test failed at {}: asked for prose under a digits-only grammar, the                  server answered {:?}. It ignores the `grammar` field, so constrained answers                  would be unconstrained; nothing was recorded",
+                self.cfg.base_url,
+                answer.chars().take(120).collect::<String>()
+            )))
+        }
+    }
+
     /// The cached entry for `key`, `None` when it must be requested, or the replay error.
     /// `warn`: say that a corrupt entry will be re-recorded (once, on the first look).
     fn lookup(&self, key: &str, provenance: &Provenance, warn: bool) -> Result<Option<Entry>> {

@@ -17,9 +17,22 @@ pub struct ModelFingerprint {
     pub server_build: Option<String>,
     pub threads: Option<u32>,
     pub slots: Option<u32>,
+    /// The grammar self-test's verdict on this server ("passed" with its answer), recorded
+    /// before its first constrained answer. Kept in the registry, never in cache keys: it
+    /// describes the server, it does not change an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grammar_selftest: Option<String>,
 }
 
 impl ModelFingerprint {
+    /// What cache keys hash: the fingerprint without the self-test verdict.
+    pub fn for_key(&self) -> ModelFingerprint {
+        ModelFingerprint {
+            grammar_selftest: None,
+            ..self.clone()
+        }
+    }
+
     pub fn api(provider: ProviderKind, model: &str, snapshot: Option<&str>) -> Self {
         ModelFingerprint {
             provider,
@@ -29,6 +42,7 @@ impl ModelFingerprint {
             server_build: None,
             threads: None,
             slots: None,
+            grammar_selftest: None,
         }
     }
 
@@ -65,8 +79,9 @@ pub struct ServerInfo {
     pub port: Option<u16>,
 }
 
-/// Default location of the local server's `server.json`.
-pub fn default_server_info() -> PathBuf {
+/// Where `scripts/local-llm.sh` keeps weights, the llama.cpp build and `server.json`:
+/// `SYNTHEHR_LLM_DIR`, else the platform cache directory.
+pub fn llm_dir() -> PathBuf {
     std::env::var_os("SYNTHEHR_LLM_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -75,7 +90,11 @@ pub fn default_server_info() -> PathBuf {
                 .join("synthehr")
                 .join("llm")
         })
-        .join("server.json")
+}
+
+/// Default location of the local server's `server.json`.
+pub fn default_server_info() -> PathBuf {
+    llm_dir().join("server.json")
 }
 
 impl ServerInfo {
@@ -103,6 +122,7 @@ impl ServerInfo {
             server_build: Some(self.server_build.clone()),
             threads: Some(self.threads),
             slots: Some(self.slots),
+            grammar_selftest: None,
         }
     }
 }

@@ -114,6 +114,10 @@ pub fn build(
             if let Some(rf) = &s.response_format {
                 body["response_format"] = rf.clone();
             }
+            // llama-server's extension of the chat endpoint (tools/server/server-common.cpp)
+            if let Some(g) = &s.grammar {
+                body["grammar"] = json!(g);
+            }
             let mut headers = vec![("content-type".into(), "application/json".into())];
             if let Some(k) = api_key {
                 headers.push(("authorization".into(), format!("Bearer {k}")));

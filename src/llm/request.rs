@@ -38,6 +38,10 @@ pub struct Sampling {
     pub frequency_penalty: f64,
     /// Provider response format (e.g. `{"type":"text"}`); `None` = plain text.
     pub response_format: Option<Value>,
+    /// A llama.cpp GBNF grammar every token must follow (constrained decoding). Left out of the
+    /// serialised request when absent, so free-decoding keys are what they always were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grammar: Option<String>,
 }
 
 impl Default for Sampling {
@@ -51,6 +55,7 @@ impl Default for Sampling {
             presence_penalty: 0.0,
             frequency_penalty: 0.0,
             response_format: None,
+            grammar: None,
         }
     }
 }
@@ -102,6 +107,20 @@ fn write_canonical(v: &Value, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn no_grammar_leaves_the_serialised_sampling_as_before() {
+        let v = serde_json::to_value(Sampling::default()).unwrap();
+        assert!(v.get("grammar").is_none());
+        let g = Sampling {
+            grammar: Some("root ::= \"1\"".into()),
+            ..Sampling::default()
+        };
+        assert_eq!(
+            serde_json::to_value(g).unwrap()["grammar"],
+            "root ::= \"1\""
+        );
+    }
 
     #[test]
     fn canonical_json_ignores_key_order() {

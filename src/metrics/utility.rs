@@ -41,6 +41,40 @@ impl Default for UtilityOptions {
     }
 }
 
+/// Environment variable that picks the evaluation effort: unset or `full` = the study's
+/// settings; `check` = [`UtilityOptions::check`].
+pub const EFFORT_ENV: &str = "SYNTHEHR_EFFORT";
+
+impl UtilityOptions {
+    /// A light setting for runs that compare engines, not the study's numbers (CI's evcxr
+    /// kernel check runs every notebook at opt level 0 twice): 30 trees, 30 resamples. Every
+    /// other setting is the study's, so the same code paths run.
+    pub fn check() -> Self {
+        let d = UtilityOptions::default();
+        UtilityOptions {
+            gbdt: GbdtParams {
+                trees: 30,
+                ..d.gbdt
+            },
+            resamples: 30,
+            ..d
+        }
+    }
+
+    /// The options `SYNTHEHR_EFFORT` asks for; an unknown value is an error, not a silent
+    /// default.
+    pub fn from_env() -> crate::error::Result<Self> {
+        match std::env::var(EFFORT_ENV).ok().as_deref() {
+            None | Some("") | Some("full") => Ok(UtilityOptions::default()),
+            Some("check") => Ok(UtilityOptions::check()),
+            Some(other) => Err(crate::error::Error::Invalid(format!(
+                "{EFFORT_ENV}={other:?}: expected `full` (the study's settings) or `check` \
+                 (30 trees and 30 bootstrap resamples, for engine comparisons)"
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct UtilityResult {
     pub protocol: String,

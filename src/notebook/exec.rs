@@ -144,6 +144,13 @@ impl Engine {
             "library": self.library_hash(),
             "data": inputs.data_fingerprint,
             "profile": inputs.profile,
+            // every setting the notebook process gets (effort, profile name, ...) but where the
+            // data lives, which the data fingerprint already stands for
+            "env": inputs
+                .env
+                .iter()
+                .filter(|(k, _)| k != crate::data::DATA_ENV)
+                .collect::<Vec<_>>(),
             "llm_entries": entries,
         });
         sha256_hex(crate::llm::request::canonical_json(&all).as_bytes())
@@ -221,6 +228,8 @@ impl Engine {
         let t = Instant::now();
         let out = Command::new(&bin)
             .current_dir(&self.project)
+            // only `inputs` (which the key covers) decide the effort, never the caller's shell
+            .env_remove(crate::metrics::utility::EFFORT_ENV)
             .envs(inputs.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("SYNTHEHR_EXEC_LOG", &log)
             .output()
@@ -341,6 +350,10 @@ impl Engine {
             ])
             .arg(dir.join("Cargo.toml"))
             .env("CARGO_TARGET_DIR", &self.target)
+            // CI lints the project while building it (clippy-driver as the workspace wrapper,
+            // .ci/run); a generated notebook program is not a lint target
+            .env_remove("RUSTC_WORKSPACE_WRAPPER")
+            .env_remove("CLIPPY_ARGS")
             .output()
             .map_err(|e| Error::Invalid(format!("cannot run cargo: {e}")))?;
         if out.status.success() {
