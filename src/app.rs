@@ -101,12 +101,8 @@ pub struct GenerateOptions {
     pub concurrency: Option<usize>,
     /// Only cells of these stages (empty = all).
     pub stages: Vec<String>,
-}
-
-fn is_loopback(url: &str) -> bool {
-    let rest = url.split("://").nth(1).unwrap_or(url);
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    host == "127.0.0.1" || host == "localhost" || host == "[::1]"
+    /// How constrained cells are sent (default: by the server).
+    pub constrain_with: Option<llm::client::ConstraintForm>,
 }
 
 /// The model fingerprint: a local server's `server.json` for loopback URLs, else the API id.
@@ -116,7 +112,7 @@ fn is_loopback(url: &str) -> bool {
 /// the fingerprint of the same model id is taken from there.
 pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerprint> {
     let registry = o.cache.parent().unwrap_or(Path::new(".")).join("models");
-    if o.provider == ProviderKind::OpenaiCompatible && is_loopback(base_url) {
+    if o.provider == ProviderKind::OpenaiCompatible && llm::client::is_loopback(base_url) {
         let path = o
             .server_info
             .clone()
@@ -252,6 +248,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         timeout: Duration::from_secs(o.timeout_secs),
         retry: RetryPolicy::default(),
         mode: o.mode,
+        constraint: o.constrain_with,
     };
     let client = LlmClient::new(cfg, Cache::new(&o.cache))?;
     let cells: Vec<Cell> = profile
@@ -283,14 +280,12 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     };
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
-    if o.mode != CacheMode::Replay && cells.iter().any(|c| !c.decoding.is_free()) {
-        if o.provider != ProviderKind::OpenaiCompatible {
-            return Err(crate::Error::Llm(format!(
-                "constrained cells need a server that takes a GBNF grammar (openai-compatible \
-                 llama-server); {} structured outputs are not wired in yet",
-                o.provider.name()
-            )));
-        }
+    // a local server may silently ignore grammars: fail closed before recording (APIs enforce
+    // their JSON schemas themselves, and every answer is parsed and validated anyway)
+    if o.mode != CacheMode::Replay
+        && cells.iter().any(|c| !c.decoding.is_free())
+        && client.config().constraint_form() == llm::client::ConstraintForm::Gbnf
+    {
         let answer = rt.block_on(client.grammar_selftest())?;
         eprintln!(
             "grammar self-test passed: a prose prompt under a digits-only grammar gave {answer:?}"
@@ -426,6 +421,12 @@ pub fn cache_stats(cache: &Path) -> Result<()> {
 
 /// `synthehr cache verify`: non-zero exit when anything is wrong.
 pub fn cache_verify(cache: &Path) -> Result<()> {
+    if !cache.is_dir() {
+        return Err(crate::Error::Cache(format!(
+            "no cache directory at {} (nothing to verify)",
+            cache.display()
+        )));
+    }
     let r = llm::stats::verify(&Cache::new(cache));
     println!("{r}");
     if r.is_ok() {

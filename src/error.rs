@@ -29,6 +29,10 @@ pub enum Error {
     Llm(String),
     #[error("cache: {0}")]
     Cache(String),
+    /// A cache file that exists but cannot be used (truncated, not JSON, wrong key, an edited or
+    /// empty answer): an error naming the file, never a "missing" call.
+    #[error("corrupt cache entry {0}")]
+    CorruptEntry(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -132,6 +132,11 @@ struct GenerateArgs {
     /// Only these stages of the profile (repeatable).
     #[arg(long = "stage")]
     stages: Vec<String>,
+    /// How constrained cells are sent: a GBNF grammar (llama-server) or a JSON schema
+    /// (structured outputs). Default: grammar for an OpenAI-compatible loopback server, JSON
+    /// schema otherwise.
+    #[arg(long, value_enum)]
+    constrain_with: Option<synthehr::llm::client::ConstraintForm>,
     /// Requests in flight (default: the profile's; match the server's slots).
     #[arg(long)]
     concurrency: Option<usize>,
@@ -204,6 +209,7 @@ fn main() -> ExitCode {
             timeout_secs: g.timeout_secs,
             concurrency: g.concurrency,
             stages: g.stages,
+            constrain_with: g.constrain_with,
         }),
         Command::Baselines {
             profile,

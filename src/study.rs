@@ -271,6 +271,12 @@ impl Study {
                 timeout: std::time::Duration::from_secs(1),
                 retry: RetryPolicy::default(),
                 mode: CacheMode::Replay,
+                // as recorded: a local GGUF server took the grammar, an API the JSON schema
+                constraint: Some(if model.gguf_sha256.is_some() {
+                    crate::llm::client::ConstraintForm::Gbnf
+                } else {
+                    crate::llm::client::ConstraintForm::JsonSchema
+                }),
             },
             Cache::new(self.project.join("cache").join("llm")),
         )?;

@@ -140,6 +140,7 @@ fn client(url: &str, cache: &std::path::Path, mode: CacheMode) -> LlmClient {
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             mode,
+            constraint: None,
         },
         Cache::new(cache),
     )
@@ -436,4 +437,49 @@ async fn a_constrained_cell_sends_its_grammar_and_parses_the_answer() {
         let g = v["grammar"].as_str().expect("grammar field sent");
         assert!(g.starts_with("root ::= header record{5}\n"), "{g}");
     }
+}
+
+#[tokio::test]
+async fn a_constrained_cell_sends_a_json_schema_to_an_api_and_reads_json_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let cols = synthehr::cohort::schema::top_k(5);
+    let rows: Vec<serde_json::Value> = (0..5)
+        .map(|i| {
+            let mut o = serde_json::Map::new();
+            for (j, c) in cols.iter().enumerate() {
+                let col = synthehr::cohort::schema::column(c).unwrap();
+                let v = match col.range {
+                    _ if col.is_binary() => (i % 2) as f64,
+                    Some((lo, hi)) => lo + (hi - lo) * (1 + i + j) as f64 / 20.0,
+                    None => (1000 + i) as f64,
+                };
+                o.insert(c.to_string(), serde_json::json!(v));
+            }
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    let answer = serde_json::json!({ "rows": rows }).to_string();
+    let s = stub::start(vec![Reply::ok(&openai_body(&answer))]).await;
+    let base = client(&s.url, dir.path(), CacheMode::Record);
+    let api = LlmClient::new(
+        ClientConfig {
+            constraint: Some(synthehr::llm::client::ConstraintForm::JsonSchema),
+            ..base.config().clone()
+        },
+        Cache::new(dir.path()),
+    )
+    .unwrap();
+    let c = Cell {
+        decoding: Decoding::Constrained,
+        ..cell(Strategy::Naive, 5, 5)
+    };
+    let r = run_cell(&api, &profile(), &c, &pool(), &NoProgress)
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&s.bodies.lock().unwrap()[0]).unwrap();
+    assert!(body.get("grammar").is_none(), "an API gets no GBNF");
+    let schema = &body["response_format"]["json_schema"]["schema"];
+    assert_eq!(schema["properties"]["rows"]["maxItems"], 5);
+    assert_eq!(r.rows.candidate_lines, 5, "{:?}", r.rows.rejects);
+    assert!(r.valid_rows >= 1, "{:?}", r.rows.rejects);
 }

@@ -58,6 +58,7 @@ fn client(
                 cap: Duration::from_millis(50),
             },
             mode,
+            constraint: None,
         },
         Cache::new(cache),
     )
@@ -385,7 +386,26 @@ async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("corrupt entry skipped"), "{err}");
+    assert!(err.contains("corrupt cache entry"), "{err}");
+    assert!(err.contains(&bad_key), "names the file: {err}");
+
+    // an edited answer (one changed digit) and an emptied one are corrupt too, not served
+    for (what, edit) in [("edited", "fine!"), ("emptied", "")] {
+        let e2 = c.complete(&req(what), 0, prov()).await.unwrap();
+        let p = cache.path_for(&e2.key);
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        v["response"]["text"] = json!(edit);
+        std::fs::write(&p, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+        let Lookup::Corrupt(why) = cache.get(&e2.key) else {
+            panic!("{what} answer served");
+        };
+        assert!(
+            why.contains("edited") || why.contains("empty answer"),
+            "{why}"
+        );
+        assert!(!stats::verify(&cache).is_ok());
+        std::fs::remove_file(&p).unwrap();
+    }
     // the good entry is still served
     assert_eq!(
         replay.complete(&req("good"), 0, prov()).await.unwrap().key,
@@ -479,4 +499,132 @@ fn cache_stats_into_a_closed_pipe_ends_quietly() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Structured outputs (constrained decoding against the commercial APIs): each provider's request
+/// carries the rows schema where that provider takes it, a loopback stub checks the body and
+/// answers in that provider's recorded shape, and the parser reads the JSON rows as records.
+#[tokio::test]
+async fn structured_outputs_reach_each_provider_in_its_own_shape() {
+    use synthehr::generate::grammar::{json_schema, FieldRule};
+    use synthehr::generate::parse::parse;
+    use synthehr::llm::client::ConstraintForm;
+    let rule = |name: &str, binary: bool, nullable: bool| FieldRule {
+        name: name.into(),
+        binary,
+        integer: binary,
+        negative: false,
+        int_digits: 3,
+        decimals: if binary { 0 } else { 2 },
+        nullable,
+        range: if binary { None } else { Some((0.0, 300.0)) },
+    };
+    let schema = json_schema(
+        &[
+            rule("heartrate_max", false, true),
+            rule("death", true, false),
+        ],
+        2,
+    );
+    let rows = r#"{"rows":[{"heartrate_max":101.5,"death":0},{"heartrate_max":null,"death":1}]}"#;
+    let cases = [
+        (ProviderKind::OpenaiCompatible, openai_body(rows)),
+        (
+            ProviderKind::Anthropic,
+            json!({"content": [{"type": "tool_use", "id": "t1", "name": "synthetic_rows",
+                    "input": serde_json::from_str::<serde_json::Value>(rows).unwrap()}],
+                   "stop_reason": "tool_use", "usage": {"input_tokens": 9, "output_tokens": 30}})
+            .to_string(),
+        ),
+        (
+            ProviderKind::Gemini,
+            json!({"candidates": [{"content": {"parts": [{"text": rows}]}, "finishReason": "STOP"}],
+                   "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 30}})
+            .to_string(),
+        ),
+    ];
+    for (kind, body) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let s = stub::start(vec![Reply::ok(&body)]).await;
+        let mut c = client(kind, &s.url, dir.path(), CacheMode::Record);
+        if kind == ProviderKind::OpenaiCompatible {
+            // the stub is on loopback, where a llama-server would take a grammar: this one
+            // stands in for OpenAI's API, as `--constrain-with json-schema` says
+            assert_eq!(c.config().constraint_form(), ConstraintForm::Gbnf);
+            c = LlmClient::new(
+                ClientConfig {
+                    constraint: Some(ConstraintForm::JsonSchema),
+                    ..c.config().clone()
+                },
+                Cache::new(dir.path()),
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            c.config().constraint_form(),
+            ConstraintForm::JsonSchema,
+            "{kind:?}: an API takes a JSON schema, not a grammar"
+        );
+        let mut r = req("write two records");
+        r.sampling.json_schema = Some(schema.clone());
+        let e = c.complete(&r, 0, prov()).await.unwrap();
+        let sent: serde_json::Value = serde_json::from_str(&s.bodies.lock().unwrap()[0]).unwrap();
+        match kind {
+            ProviderKind::OpenaiCompatible => {
+                let rf = &sent["response_format"];
+                assert_eq!(rf["type"], "json_schema");
+                assert_eq!(rf["json_schema"]["strict"], true);
+                assert_eq!(rf["json_schema"]["schema"], schema);
+                assert!(sent.get("grammar").is_none());
+            }
+            ProviderKind::Anthropic => {
+                assert_eq!(sent["tools"][0]["name"], "synthetic_rows");
+                assert_eq!(sent["tools"][0]["input_schema"], schema);
+                assert_eq!(sent["tool_choice"]["type"], "tool");
+                assert_eq!(sent["tool_choice"]["name"], "synthetic_rows");
+            }
+            ProviderKind::Gemini => {
+                let g = &sent["generationConfig"];
+                assert_eq!(g["responseMimeType"], "application/json");
+                let hr = &g["responseSchema"]["properties"]["rows"]["items"]["properties"]
+                    ["heartrate_max"];
+                assert_eq!(hr["type"], "number");
+                assert_eq!(hr["nullable"], true);
+                let death =
+                    &g["responseSchema"]["properties"]["rows"]["items"]["properties"]["death"];
+                assert_eq!(
+                    (death["minimum"].as_f64(), death["maximum"].as_f64()),
+                    (Some(0.0), Some(1.0))
+                );
+                assert!(!g["responseSchema"]
+                    .to_string()
+                    .contains("additionalProperties"));
+            }
+        }
+        let p = parse(&e.response.text, &["heartrate_max", "death"]);
+        assert_eq!(p.rows.len(), 2, "{kind:?}: {}", e.response.text);
+        assert_eq!(p.rows[0], vec![101.5, 0.0]);
+        assert!(p.rows[1][0].is_nan());
+    }
+    // a loopback OpenAI-compatible server (llama-server) takes the grammar instead
+    let dir = tempfile::tempdir().unwrap();
+    let c = client(
+        ProviderKind::OpenaiCompatible,
+        "http://127.0.0.1:9/v1",
+        dir.path(),
+        CacheMode::Record,
+    );
+    assert_eq!(
+        c.config().constraint_form(),
+        synthehr::llm::client::ConstraintForm::Gbnf
+    );
+    for (url, lo) in [
+        ("http://[::1]:8080/v1", true),
+        ("http://localhost/v1", true),
+        ("http://127.0.0.2:8080/v1", true),
+        ("https://api.openai.com/v1", false),
+        ("http://127.example.com/v1", false),
+    ] {
+        assert_eq!(synthehr::llm::client::is_loopback(url), lo, "{url}");
+    }
 }

@@ -177,3 +177,37 @@ fn failures_name_the_cell_and_line() {
         s => panic!("expected a syntax error, got {s:?}"),
     }
 }
+
+#[test]
+fn the_execution_key_covers_profile_contents_paper_numbers_and_the_model_registry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path();
+    let write = |rel: &str, text: &str| {
+        let p = project.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("src/lib.rs", "pub fn f() {}");
+    write("profiles/local.toml", "seed = 1");
+    write("report_templates/paper_reference.json", "{}");
+    write("cache/models/m.json", "{}");
+    let eng = Engine::for_project(project);
+    let mut seen = std::collections::HashSet::new();
+    assert!(seen.insert(eng.library_hash()));
+    for (rel, text) in [
+        ("profiles/local.toml", "seed = 2"),
+        ("profiles/prices.toml", "[x]"),
+        ("report_templates/paper_reference.json", "{\"table1\": 1}"),
+        ("cache/models/m.json", "{\"threads\": 2}"),
+        ("cache/models/another.json", "{}"),
+        ("assets/font.ttf", "x"),
+    ] {
+        write(rel, text);
+        assert!(
+            seen.insert(eng.library_hash()),
+            "{rel} changed, the key did not"
+        );
+    }
+    // unchanged inputs: the same key
+    assert_eq!(eng.library_hash(), eng.library_hash());
+}

@@ -120,8 +120,58 @@ pub enum Line {
 /// (the cache never holds real rows); it parses as a `CopyOfShownRow` rejection.
 pub const REDACTED_COPY: &str = "[synthehr: removed a line that copied a real example row]";
 
+/// A structured-output answer (`{"rows": [{column: value, …}, …]}`, from a JSON schema) as the
+/// CSV the rest of the parser reads: the requested header, then one line per record with the
+/// columns in order (`null` = empty). A record with a missing or an unrequested key gets one
+/// field too few or too many, so it is rejected as a wrong field count, never silently filled.
+/// `None` when the text is not such an object (free text goes to the CSV parser as it is).
+pub fn json_rows_as_csv(text: &str, columns: &[&str]) -> Option<String> {
+    let t = text.trim();
+    if !t.starts_with('{') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(t).ok()?;
+    let rows = v.get("rows")?.as_array()?;
+    let mut out = columns.join(",");
+    out.push('\n');
+    for r in rows {
+        let Some(obj) = r.as_object() else {
+            // a record-like line with a wrong field count
+            out.push_str(&vec!["[not a record]"; columns.len() + 1].join(","));
+            out.push('\n');
+            continue;
+        };
+        let mut fields: Vec<String> = Vec::with_capacity(columns.len());
+        for c in columns {
+            match obj.get(*c) {
+                Some(serde_json::Value::Null) => fields.push(String::new()),
+                Some(serde_json::Value::String(x)) => {
+                    fields.push(format!("\"{}\"", x.replace('"', "")))
+                }
+                Some(x) => fields.push(x.to_string()),
+                None => {} // missing: one field short
+            }
+        }
+        let extra = obj
+            .keys()
+            .filter(|k| !columns.contains(&k.as_str()))
+            .count();
+        fields.extend(std::iter::repeat_n("0".to_string(), extra));
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// Classify every line of an answer for `columns` (the last one is the label).
 pub fn classify(text: &str, columns: &[&str]) -> Vec<Line> {
+    if let Some(csv) = json_rows_as_csv(text, columns) {
+        return classify_csv(&csv, columns);
+    }
+    classify_csv(text, columns)
+}
+
+fn classify_csv(text: &str, columns: &[&str]) -> Vec<Line> {
     let n = columns.len();
     let schema_cols: Vec<Option<&schema::Column>> =
         columns.iter().map(|c| schema::column(c)).collect();
@@ -355,7 +405,21 @@ fn lcs(a: &[String], b: &[String]) -> (usize, usize) {
 /// Replace every line that copies or nearly copies a shown real row (whatever else is wrong
 /// with it) by [`REDACTED_COPY`]. Returns the text to cache and the number of lines replaced.
 pub fn redact_copies(text: &str, columns: &[&str], shown: &Shown) -> (String, usize) {
-    let lines = classify(text, columns);
+    // a structured answer is checked as the CSV it stands for; if it copied a shown row, that
+    // CSV (redacted) is what gets stored, so no real row reaches the cache in JSON either
+    if let Some(csv) = json_rows_as_csv(text, columns) {
+        let (red, n) = redact_csv(&csv, columns, shown);
+        return if n == 0 {
+            (text.to_string(), 0)
+        } else {
+            (red, n)
+        };
+    }
+    redact_csv(text, columns, shown)
+}
+
+fn redact_csv(text: &str, columns: &[&str], shown: &Shown) -> (String, usize) {
+    let lines = classify_csv(text, columns);
     let mut n = 0;
     let out: Vec<&str> = text
         .lines()
@@ -514,6 +578,47 @@ mod tests {
         assert_eq!(cell.rows.len(), 2);
         assert_eq!(cell.inconsistent, 1);
         assert!((cell.inconsistent_rate() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn structured_json_answers_parse_like_csv() {
+        let text = r#"{"rows": [
+            {"age": 70, "heartrate_max": 101.5, "death": 0},
+            {"age": 80, "heartrate_max": null, "death": 1},
+            {"age": 60, "death": 0},
+            {"age": 61, "heartrate_max": 90, "death": 0, "note": 1},
+            {"age": 150, "heartrate_max": 90, "death": 0},
+            {"age": "62", "heartrate_max": 91, "death": 1}
+        ]}"#;
+        let p = parse(text, &COLS);
+        assert!(p.header_found);
+        assert_eq!(p.candidate_lines, 6);
+        assert_eq!(p.rows.len(), 3, "{p:?}");
+        assert_eq!(p.rows[0], vec![70.0, 101.5, 0.0]);
+        assert!(p.rows[1][1].is_nan());
+        assert_eq!(p.rows[2], vec![62.0, 91.0, 1.0]);
+        assert_eq!(p.rejects[&Reject::WrongFieldCount], 2); // missing key, extra key
+        assert_eq!(p.rejects[&Reject::OutOfRange], 1);
+        // not the structured shape: read as text
+        assert!(json_rows_as_csv("{\"data\": 1}", &COLS).is_none());
+        assert!(json_rows_as_csv("age,heartrate_max,death", &COLS).is_none());
+    }
+
+    #[test]
+    fn a_json_answer_that_copies_a_shown_row_is_stored_redacted() {
+        let shown = Shown::new(&[vec![70.0, 100.0, 0.0]]);
+        let text = r#"{"rows":[{"age":70,"heartrate_max":100,"death":0},{"age":71,"heartrate_max":99,"death":1}]}"#;
+        let (red, n) = redact_copies(text, &COLS, &shown);
+        assert_eq!(n, 1);
+        assert!(
+            !red.contains("70,100,0") && red.contains(REDACTED_COPY),
+            "{red}"
+        );
+        let p = parse(&red, &COLS);
+        assert_eq!(p.rows, vec![vec![71.0, 99.0, 1.0]]);
+        assert_eq!(p.rejects[&Reject::CopyOfShownRow], 1);
+        let clean = r#"{"rows":[{"age":71,"heartrate_max":99,"death":1}]}"#;
+        assert_eq!(redact_copies(clean, &COLS, &shown), (clean.to_string(), 0));
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct Entry {
     pub redacted_lines: usize,
     pub latency_ms: u64,
     pub created_at: String,
+    /// sha256 of `response.text`, so `cache verify` and every replay detect an edited answer,
+    /// not only a broken file. Written by [`Cache::put`].
+    #[serde(default)]
+    pub answer_sha256: Option<String>,
 }
 
 impl Entry {
@@ -125,7 +129,11 @@ impl Cache {
     }
 
     pub fn put(&self, entry: &Entry) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(entry)
+        let entry = Entry {
+            answer_sha256: Some(sha256_hex(entry.response.text.as_bytes())),
+            ..entry.clone()
+        };
+        let bytes = serde_json::to_vec_pretty(&entry)
             .map_err(|e| Error::Cache(format!("cannot serialise entry {}: {e}", entry.key)))?;
         write_atomic(&self.path_for(&entry.key), &bytes)
     }
@@ -166,6 +174,19 @@ pub fn check_entry(bytes: &[u8], expected_key: Option<&str>) -> std::result::Res
         if entry.key != k {
             return Err(format!("holds key {} instead of {k}", entry.key));
         }
+    }
+    if entry.response.text.trim().is_empty() {
+        return Err("empty answer".into());
+    }
+    match &entry.answer_sha256 {
+        None => return Err("no answer_sha256: the answer cannot be checked".into()),
+        Some(h) if *h != sha256_hex(entry.response.text.as_bytes()) => {
+            return Err(format!(
+                "the answer was edited: its sha256 is not the recorded {}",
+                &h[..h.len().min(12)]
+            ))
+        }
+        Some(_) => {}
     }
     Ok(entry)
 }

@@ -51,6 +51,50 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub mode: CacheMode,
+    /// How constrained requests are sent; `None` = by the server ([`Self::constraint_form`]).
+    pub constraint: Option<ConstraintForm>,
+}
+
+/// How a constrained request is sent: a GBNF grammar (llama-server's extension) or a JSON
+/// schema (the commercial APIs' structured outputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConstraintForm {
+    Gbnf,
+    JsonSchema,
+}
+
+/// Whether a base URL points at this machine (a local server such as llama-server).
+pub fn is_loopback(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or("");
+    // userinfo (user:key@host) is not the host
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    if let Some(v6) = hostport.strip_prefix('[') {
+        let ip = v6.split(']').next().unwrap_or("");
+        return ip
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|a| a.is_loopback());
+    }
+    let host = hostport.split(':').next().unwrap_or("");
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.is_loopback())
+}
+
+impl ClientConfig {
+    /// As set, else GBNF for an OpenAI-compatible server on loopback (llama-server) and a JSON
+    /// schema for everything else (a loopback vLLM or Ollama takes `--constrain-with json-schema`).
+    pub fn constraint_form(&self) -> ConstraintForm {
+        if let Some(f) = self.constraint {
+            return f;
+        }
+        if self.provider == ProviderKind::OpenaiCompatible && is_loopback(&self.base_url) {
+            ConstraintForm::Gbnf
+        } else {
+            ConstraintForm::JsonSchema
+        }
+    }
 }
 
 /// Counters a run reports (requests made, cache hits, tokens).
@@ -165,6 +209,7 @@ impl LlmClient {
             completion.text = text;
             redacted_lines = n;
         }
+        let answer_sha256 = Some(crate::fsutil::sha256_hex(completion.text.as_bytes()));
         let entry = Entry {
             schema: cache::CACHE_SCHEMA,
             key,
@@ -177,6 +222,7 @@ impl LlmClient {
             redacted_lines,
             latency_ms: started.elapsed().as_millis() as u64,
             created_at: cache::now_rfc3339(),
+            answer_sha256,
         };
         self.cache.put(&entry)?;
         *recorded = true;
@@ -220,7 +266,7 @@ impl LlmClient {
                 Ok(Some(*e))
             }
             Lookup::Corrupt(why) if self.cfg.mode == CacheMode::Replay => {
-                Err(Error::Cache(format!("corrupt entry skipped: {why}")))
+                Err(Error::CorruptEntry(why))
             }
             Lookup::Corrupt(why) => {
                 if warn {

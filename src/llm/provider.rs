@@ -77,6 +77,54 @@ impl std::fmt::Display for CallError {
     }
 }
 
+/// Name of the structured-output schema / forced tool that carries constrained rows.
+pub const ROWS_TOOL: &str = "synthetic_rows";
+
+/// A JSON schema in Gemini's `responseSchema` dialect (an OpenAPI 3.0 subset): a nullable type
+/// is `{"type": T, "nullable": true}` instead of `["T", "null"]`, and `additionalProperties`
+/// is not part of it.
+pub fn gemini_schema(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("additionalProperties", _) => {}
+                    ("type", Value::Array(types)) => {
+                        let non_null: Vec<&Value> = types.iter().filter(|t| *t != "null").collect();
+                        if let Some(t) = non_null.first() {
+                            out.insert("type".into(), (*t).clone());
+                        }
+                        if non_null.len() < types.len() {
+                            out.insert("nullable".into(), json!(true));
+                        }
+                    }
+                    ("enum", Value::Array(e)) => {
+                        // Gemini's enums are strings: a numeric enum (0/1) becomes bounds
+                        if e.iter().any(Value::is_null) {
+                            out.insert("nullable".into(), json!(true));
+                        }
+                        let nums: Vec<f64> = e.iter().filter_map(Value::as_f64).collect();
+                        if let (Some(lo), Some(hi)) = (
+                            nums.iter().copied().reduce(f64::min),
+                            nums.iter().copied().reduce(f64::max),
+                        ) {
+                            out.insert("minimum".into(), json!(lo));
+                            out.insert("maximum".into(), json!(hi));
+                        }
+                    }
+                    _ => {
+                        out.insert(k.clone(), gemini_schema(x));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(gemini_schema).collect()),
+        other => other.clone(),
+    }
+}
+
 /// An HTTP request ready to send: URL, headers (secrets included) and JSON body.
 pub struct WireRequest {
     pub url: String,
@@ -118,6 +166,13 @@ pub fn build(
             if let Some(g) = &s.grammar {
                 body["grammar"] = json!(g);
             }
+            // OpenAI structured outputs (strict: every answer matches the schema)
+            if let Some(schema) = &s.json_schema {
+                body["response_format"] = json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": ROWS_TOOL, "strict": true, "schema": schema},
+                });
+            }
             let mut headers = vec![("content-type".into(), "application/json".into())];
             if let Some(k) = api_key {
                 headers.push(("authorization".into(), format!("Bearer {k}")));
@@ -149,6 +204,15 @@ pub fn build(
             }
             if !s.stop.is_empty() {
                 body["stop_sequences"] = json!(s.stop);
+            }
+            // Anthropic has no response schema: a tool whose input is the schema, forced
+            if let Some(schema) = &s.json_schema {
+                body["tools"] = json!([{
+                    "name": ROWS_TOOL,
+                    "description": "Write the synthetic records, one object per record.",
+                    "input_schema": schema,
+                }]);
+                body["tool_choice"] = json!({"type": "tool", "name": ROWS_TOOL});
             }
             let mut headers = vec![
                 ("content-type".into(), "application/json".into()),
@@ -193,6 +257,10 @@ pub fn build(
             }
             if !s.stop.is_empty() {
                 gen["stopSequences"] = json!(s.stop);
+            }
+            if let Some(schema) = &s.json_schema {
+                gen["responseMimeType"] = json!("application/json");
+                gen["responseSchema"] = gemini_schema(schema);
             }
             let mut body = json!({"contents": contents, "generationConfig": gen});
             if !system.is_empty() {
@@ -256,7 +324,14 @@ pub fn parse(kind: ProviderKind, body: &str) -> Result<Completion, CallError> {
                 .ok_or_else(|| {
                     CallError::Fatal("the provider returned no content blocks".into())
                 })?;
-            let text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+            // a forced tool's input is the structured answer; keep it as JSON text
+            let tool = parts
+                .iter()
+                .find(|p| p["type"] == "tool_use" && p["name"] == ROWS_TOOL);
+            let text: String = match tool {
+                Some(t) => t["input"].to_string(),
+                None => parts.iter().filter_map(|p| p["text"].as_str()).collect(),
+            };
             Ok(Completion {
                 text,
                 finish_reason: v["stop_reason"].as_str().map(str::to_string),

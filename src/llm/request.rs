@@ -42,6 +42,11 @@ pub struct Sampling {
     /// serialised request when absent, so free-decoding keys are what they always were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grammar: Option<String>,
+    /// The same constraint as a JSON schema of `{"rows": [...]}`, for providers with
+    /// structured outputs (OpenAI `response_format`, Gemini `responseSchema`, an Anthropic
+    /// tool). Absent from the serialised request when unused, like `grammar`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<Value>,
 }
 
 impl Default for Sampling {
@@ -56,6 +61,7 @@ impl Default for Sampling {
             frequency_penalty: 0.0,
             response_format: None,
             grammar: None,
+            json_schema: None,
         }
     }
 }

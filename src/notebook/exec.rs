@@ -93,10 +93,21 @@ impl Engine {
         }
     }
 
-    /// sha256 over the library's sources (src/, prompts/, Cargo.toml, Cargo.lock) and version.
+    /// sha256 over the library's sources and version and every file a notebook's library
+    /// reads besides the data and the LLM entries (hashed separately): src/, prompts/,
+    /// report_templates/ (the paper's numbers are compiled in), profiles/ (each profile's
+    /// *contents* and the prices: a changed seed or holdout fraction must re-run, not replay),
+    /// assets/, the model registry cache/models/, Cargo.toml and Cargo.lock.
     pub fn library_hash(&self) -> String {
         let mut files = Vec::new();
-        for dir in ["src", "prompts"] {
+        for dir in [
+            "src",
+            "prompts",
+            "report_templates",
+            "profiles",
+            "assets",
+            "cache/models",
+        ] {
             collect(&self.project.join(dir), &mut files);
         }
         files.push(self.project.join("Cargo.toml"));
