@@ -107,9 +107,11 @@ pub struct GenerateOptions {
 
 /// The model fingerprint: a local server's `server.json` for loopback URLs, else the API id.
 ///
-/// Every fingerprint used to record is also kept in `<cache>/../models/<slug>.json`, so a
-/// reviewer without the server (or on another machine) can replay: when `server.json` is absent
-/// the fingerprint of the same model id is taken from there.
+/// Every fingerprint that answered at least one call is kept in `<cache>/../models/<slug>.json`
+/// (by [`generate`], after the run: a failed run registers nothing), so a reviewer without the
+/// server or the API (or on another machine) can replay, and the report replays exactly the
+/// registered models: when `server.json` is absent the fingerprint of the same model id is taken
+/// from there.
 pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerprint> {
     let registry = o.cache.parent().unwrap_or(Path::new(".")).join("models");
     if o.provider == ProviderKind::OpenaiCompatible && llm::client::is_loopback(base_url) {
@@ -118,11 +120,7 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
             .clone()
             .unwrap_or_else(llm::fingerprint::default_server_info);
         if path.is_file() || o.mode != CacheMode::Replay {
-            let fp = ServerInfo::read(&path)?.fingerprint(&o.model);
-            let bytes =
-                serde_json::to_vec_pretty(&fp).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-            register(&registry, &fp, &bytes)?;
-            return Ok(fp);
+            return ServerInfo::read(&path).map(|info| info.fingerprint(&o.model));
         }
         let mut known = Vec::new();
         if let Ok(rd) = std::fs::read_dir(&registry) {
@@ -166,7 +164,8 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
 }
 
 /// Write a fingerprint into the model registry, keeping a recorded self-test verdict.
-fn register(registry: &Path, fp: &ModelFingerprint, bytes: &[u8]) -> Result<()> {
+fn register(registry: &Path, fp: &ModelFingerprint) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(fp).map_err(|e| crate::Error::Invalid(e.to_string()))?;
     let path = registry.join(format!("{}.json", run::slug(&fp.label())));
     let known = std::fs::read(&path)
         .ok()
@@ -179,7 +178,7 @@ fn register(registry: &Path, fp: &ModelFingerprint, bytes: &[u8]) -> Result<()> 
             return Ok(()); // same server, verdict already recorded
         }
     }
-    crate::fsutil::write_atomic(&path, bytes)
+    crate::fsutil::write_atomic(&path, &bytes)
 }
 
 struct Bar {
@@ -280,6 +279,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     };
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
+    let mut selftest = None;
     // a local server may silently ignore grammars: fail closed before recording (APIs enforce
     // their JSON schemas themselves, and every answer is parsed and validated anyway)
     if o.mode != CacheMode::Replay
@@ -290,26 +290,16 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         eprintln!(
             "grammar self-test passed: a prose prompt under a digits-only grammar gave {answer:?}"
         );
-        let verdict = ModelFingerprint {
-            grammar_selftest: Some(format!(
-                "passed: a prose prompt under a digits-only grammar gave {:?}",
-                answer.trim()
-            )),
-            ..fp.clone()
-        };
-        let bytes = serde_json::to_vec_pretty(&verdict)
-            .map_err(|e| crate::Error::Invalid(e.to_string()))?;
-        register(
-            &o.cache.parent().unwrap_or(Path::new(".")).join("models"),
-            &verdict,
-            &bytes,
-        )?;
+        selftest = Some(format!(
+            "passed: a prose prompt under a digits-only grammar gave {:?}",
+            answer.trim()
+        ));
     }
     // Several cells at once keep every server slot busy at cell boundaries; the client's
     // semaphore bounds the requests in flight, and results come back in grid order.
     let parallel_cells = 2;
     let mut incomplete = 0;
-    rt.block_on(async {
+    let outcome = rt.block_on(async {
         use futures::stream::{self, StreamExt};
         let mut done = stream::iter(cells.iter())
             .map(|cell| run::run_cell(&client, &profile, cell, &pool, &bar))
@@ -343,9 +333,21 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
             );
         }
         Ok::<(), crate::Error>(())
-    })?;
+    });
     bar.pb.finish_and_clear();
     let c = &client.counters;
+    // register the model once it has answered (recorded now or earlier), even if a later call
+    // failed; a run with no answer at all leaves no phantom model behind
+    if c.recorded.load(Ordering::Relaxed) + c.hits.load(Ordering::Relaxed) > 0 {
+        register(
+            &o.cache.parent().unwrap_or(Path::new(".")).join("models"),
+            &ModelFingerprint {
+                grammar_selftest: selftest,
+                ..fp.clone()
+            },
+        )?;
+    }
+    outcome?;
     println!(
         "requests {}, cache hits {}, recorded {}, retries {}; tokens {} prompt + {} completion; outputs in {}",
         c.requests.load(Ordering::Relaxed),

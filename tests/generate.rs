@@ -483,3 +483,70 @@ async fn a_constrained_cell_sends_a_json_schema_to_an_api_and_reads_json_rows() 
     assert_eq!(r.rows.candidate_lines, 5, "{:?}", r.rows.rejects);
     assert!(r.valid_rows >= 1, "{:?}", r.rows.rejects);
 }
+
+fn options(
+    provider: ProviderKind,
+    url: &str,
+    root: &std::path::Path,
+) -> synthehr::app::GenerateOptions {
+    synthehr::app::GenerateOptions {
+        profile: "smoke".into(),
+        provider,
+        base_url: Some(url.into()),
+        model: "api-model".into(),
+        snapshot: Some("2026-01-01".into()),
+        server_info: None,
+        mode: CacheMode::Record,
+        data: common::real_data(),
+        cache: root.join("cache/llm"),
+        out: root.join("out"),
+        timeout_secs: 5,
+        concurrency: Some(2),
+        stages: vec![],
+        constrain_with: None,
+    }
+}
+
+fn registered(root: &std::path::Path) -> Vec<ModelFingerprint> {
+    std::fs::read_dir(root.join("cache/models"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_model_that_answered_is_registered_and_a_failed_run_registers_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    // a server that refuses every request: the run fails and leaves no phantom model
+    let refusing = stub::start(vec![Reply::status(400, r#"{"error":"bad request"}"#)]).await;
+    let o = options(ProviderKind::Gemini, &refusing.url, root.path());
+    let err = tokio::task::spawn_blocking(move || synthehr::app::generate(&o))
+        .await
+        .unwrap()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("400"), "{err}");
+    assert!(
+        registered(root.path()).is_empty(),
+        "a failed run registered a model"
+    );
+
+    // an API that answers: its fingerprint lands in cache/models/, so the report replays it
+    let body = serde_json::json!({"candidates": [{"content": {"parts": [{"text": "a,b\n1,2"}]},
+        "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 5}})
+    .to_string();
+    let answering = stub::start(vec![Reply::ok(&body)]).await;
+    let o = options(ProviderKind::Gemini, &answering.url, root.path());
+    tokio::task::spawn_blocking(move || synthehr::app::generate(&o))
+        .await
+        .unwrap()
+        .unwrap();
+    let models = registered(root.path());
+    assert_eq!(models.len(), 1, "{models:?}");
+    assert_eq!(models[0].provider, ProviderKind::Gemini);
+    assert_eq!(models[0].model, "api-model");
+    assert_eq!(models[0].snapshot.as_deref(), Some("2026-01-01"));
+}

@@ -156,7 +156,53 @@ impl Profile {
         if !(0.0..1.0).contains(&self.holdout_fraction) || self.holdout_fraction <= 0.0 {
             return Err("holdout_fraction must be in (0, 1)".into());
         }
+        // sampling settings every provider accepts; anything else would be sent and fail late
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(format!("temperature {} is not in [0, 2]", self.temperature));
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(format!("top_p {} is not in (0, 1]", self.top_p));
+        }
+        if self.replicates == 0 {
+            return Err("replicates must be at least 1".into());
+        }
+        if !(self.budget_factor >= 1.0 && self.budget_factor.is_finite()) {
+            return Err(format!(
+                "budget_factor {} must be at least 1 (calls allowed per nominal call)",
+                self.budget_factor
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_valid_rate) {
+            return Err(format!(
+                "min_valid_rate {} is not in [0, 1]",
+                self.min_valid_rate
+            ));
+        }
+        if !(self.tokens_per_value > 0.0 && self.tokens_per_value.is_finite()) {
+            return Err(format!(
+                "tokens_per_value {} must be > 0",
+                self.tokens_per_value
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err("concurrency must be at least 1".into());
+        }
+        if self.stages.is_empty() {
+            return Err("no [[stage]]: the profile asks for nothing".into());
+        }
         for s in &self.stages {
+            if s.strategies.is_empty() || s.features.is_empty() || s.rows.is_empty() {
+                return Err(format!(
+                    "stage {}: strategies, features and rows must each list at least one value",
+                    s.name
+                ));
+            }
+            if s.rows.contains(&0) {
+                return Err(format!(
+                    "stage {}: a row target of 0 asks for nothing",
+                    s.name
+                ));
+            }
             if s.rows_per_call == 0 || s.examples_per_call == 0 {
                 return Err(format!(
                     "stage {}: rows_per_call and examples_per_call must be > 0",
@@ -238,6 +284,46 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_settings_are_refused_with_the_reason() {
+        let base = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/smoke.toml"),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (from, to, says) in [
+            ("rows = [10]", "rows = [0]", "row target of 0"),
+            ("replicates = 1", "replicates = 0", "replicates"),
+            ("temperature = 0.7", "temperature = -3", "temperature"),
+            ("top_p = 0.95", "top_p = 7", "top_p"),
+            (
+                "budget_factor = 1.0",
+                "budget_factor = -1.0",
+                "budget_factor",
+            ),
+            (
+                "min_valid_rate = 0.05",
+                "min_valid_rate = 2.0",
+                "min_valid_rate",
+            ),
+            (
+                "tokens_per_value = 5.0",
+                "tokens_per_value = 0.0",
+                "tokens_per_value",
+            ),
+            ("concurrency = 4", "concurrency = 0", "concurrency"),
+        ] {
+            assert!(base.contains(from), "{from}");
+            let p = dir.path().join("p.toml");
+            std::fs::write(&p, base.replace(from, to)).unwrap();
+            let err = Profile::load(&p).unwrap_err().to_string();
+            assert!(err.contains(says), "{to}: {err}");
+        }
+        for name in ["local", "paper", "smoke", "constrained-check"] {
+            Profile::find(name).unwrap();
+        }
+    }
 
     #[test]
     fn a_stage_lists_the_cells_an_earlier_stage_holds() {
