@@ -28,6 +28,8 @@ pub mod prelude {
     pub use crate::data::data_dir;
     pub use crate::error::{Error, Result};
     pub use crate::generate::baselines::Baseline;
+    pub use crate::generate::grammar::Decoding;
+    pub use crate::generate::parse::Reject;
     pub use crate::generate::{Cell, Profile, Strategy};
     pub use crate::metrics::fidelity::{fidelity, KlEstimator};
     pub use crate::metrics::stats::Estimate;

@@ -434,8 +434,14 @@ pub fn cells_line(out: &Path) -> Result<String> {
 fn write_results(results: &[serde_json::Value], info: &RunInfo, out: &Path) -> Result<()> {
     let key = |v: &serde_json::Value| {
         format!(
-            "{}|{}|{}|{}|{}|{}",
-            v["model"], v["stage"], v["strategy"], v["features"], v["rows"], v["replicate"]
+            "{}|{}|{}|{}|{}|{}|{}",
+            v["model"],
+            v["stage"],
+            v["strategy"],
+            v["features"],
+            v["rows"],
+            v["replicate"],
+            v["decoding"]
         )
     };
     let mut cells: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
