@@ -415,7 +415,7 @@ pub fn baselines(profile: &str, data: &Path, out: &Path) -> Result<()> {
 
 /// `synthehr cache stats`.
 pub fn cache_stats(cache: &Path) -> Result<()> {
-    let prices_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/prices.toml");
+    let prices_path = crate::project::root()?.join("profiles/prices.toml");
     let prices = llm::pricing::Prices::load(&prices_path).unwrap_or_default();
     print!("{}", llm::stats::stats(&Cache::new(cache), &prices));
     Ok(())
@@ -518,7 +518,7 @@ pub fn cache_redact(cache: &Path, data: &Path) -> Result<()> {
 /// `synthehr run NOTEBOOK`: execute one notebook (or replay it) and print its outputs.
 pub fn run_notebook(path: &Path, data: &Path, profile: &str, write: bool) -> Result<()> {
     use crate::notebook::{Engine, Inputs, Status};
-    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = &crate::project::root()?;
     let engine = Engine::for_project(project);
     let fingerprint = Cohort::build(SourceKind::EicuDemo, data)
         .map(|c| c.matrix.fingerprint())
@@ -589,7 +589,7 @@ pub fn build(
     out: &Path,
 ) -> Result<()> {
     use crate::notebook::{Engine, Inputs, Notebook, Status};
-    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = &crate::project::root()?;
     if crate::cohort::sources::DemoLayout::find(data).is_err() {
         if offline {
             return Err(crate::Error::Invalid(format!(

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notebook;
 pub mod paper;
 pub mod plot;
+pub mod project;
 pub mod report;
 pub mod study;
 

@@ -201,7 +201,7 @@ impl Study {
     /// From the environment the build sets: `SYNTHEHR_DATA`, `SYNTHEHR_PROFILE` (default
     /// `local`); the project is this crate's directory.
     pub fn load() -> Result<Study> {
-        let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let project = crate::project::root()?;
         let data = crate::data::data_dir(None);
         let profile = std::env::var("SYNTHEHR_PROFILE").unwrap_or_else(|_| "local".into());
         let mut study = Study::open(&project, &data, &profile)?;

@@ -138,11 +138,11 @@ impl Profile {
         if p.is_file() {
             return Profile::load(p);
         }
-        let in_repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("profiles")
-            .join(format!("{name_or_path}.toml"));
         let local = Path::new("profiles").join(format!("{name_or_path}.toml"));
-        for c in [local, in_repo] {
+        let in_project = crate::project::root()
+            .ok()
+            .map(|r| r.join("profiles").join(format!("{name_or_path}.toml")));
+        for c in std::iter::once(local).chain(in_project) {
             if c.is_file() {
                 return Profile::load(&c);
             }

@@ -239,6 +239,7 @@ impl Engine {
         let t = Instant::now();
         let out = Command::new(&bin)
             .current_dir(&self.project)
+            .env(crate::project::PROJECT_ENV, &self.project)
             // only `inputs` (which the key covers) decide the effort, never the caller's shell
             .env_remove(crate::metrics::utility::EFFORT_ENV)
             .envs(inputs.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
