@@ -261,7 +261,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         profile.name,
         cells.len(),
         fp.label(),
-        base_url,
+        llm::client::redact_url(&base_url),
         o.cache.display(),
         o.mode,
         &cohort.matrix.fingerprint()[..16]

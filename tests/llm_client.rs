@@ -628,3 +628,57 @@ async fn structured_outputs_reach_each_provider_in_its_own_shape() {
         assert_eq!(synthehr::llm::client::is_loopback(url), lo, "{url}");
     }
 }
+
+#[tokio::test]
+async fn a_key_in_the_url_is_never_printed_and_a_malformed_url_is_not_retried() {
+    use synthehr::llm::client::redact_url;
+    assert_eq!(
+        redact_url("https://user:sk-secret@api.example.com/v1"),
+        "https://***@api.example.com/v1"
+    );
+    assert_eq!(
+        redact_url("http://127.0.0.1:8080/v1"),
+        "http://127.0.0.1:8080/v1"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = fp();
+    f.provider = ProviderKind::OpenaiCompatible;
+    let cfg = |url: &str| ClientConfig {
+        provider: ProviderKind::OpenaiCompatible,
+        base_url: url.into(),
+        model: "m".into(),
+        fingerprint: f.clone(),
+        concurrency: 1,
+        timeout: Duration::from_millis(300),
+        retry: RetryPolicy::default(),
+        mode: CacheMode::Record,
+        constraint: None,
+    };
+    for bad in ["htp//nowhere", "ftp://127.0.0.1/v1", "not a url"] {
+        let err = LlmClient::new(cfg(bad), Cache::new(dir.path()))
+            .err()
+            .expect("a malformed URL is refused up front")
+            .to_string();
+        assert!(err.contains("--base-url"), "{err}");
+    }
+    // an unreachable server with a key in the URL: the error names the server, not the key
+    let c = LlmClient::new(
+        ClientConfig {
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base: Duration::from_millis(5),
+                cap: Duration::from_millis(10),
+            },
+            ..cfg("http://user:sk-secret@127.0.0.1:9/v1")
+        },
+        Cache::new(dir.path()),
+    )
+    .unwrap();
+    let err = c
+        .complete(&req("x"), 0, prov())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains("sk-secret"), "{err}");
+    assert!(err.contains("127.0.0.1:9"), "{err}");
+}

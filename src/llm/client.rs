@@ -63,6 +63,19 @@ pub enum ConstraintForm {
     JsonSchema,
 }
 
+/// A URL as it may be printed: a key or password in its userinfo (`https://user:KEY@host/`) is
+/// replaced by `***`, so a secret passed in `--base-url` never reaches a log or an error.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+        None => url.to_string(),
+    }
+}
+
 /// Whether a base URL points at this machine (a local server such as llama-server).
 pub fn is_loopback(url: &str) -> bool {
     let rest = url.split("://").nth(1).unwrap_or(url);
@@ -133,6 +146,19 @@ pub struct Miss {
 
 impl LlmClient {
     pub fn new(cfg: ClientConfig, cache: Cache) -> Result<Self> {
+        // a malformed URL is the user's typo: say so now, never retry it
+        let url = reqwest::Url::parse(&cfg.base_url).map_err(|e| {
+            Error::Llm(format!(
+                "--base-url {:?} is not a URL ({e})",
+                redact_url(&cfg.base_url)
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::Llm(format!(
+                "--base-url {}: only http and https are supported",
+                redact_url(&cfg.base_url)
+            )));
+        }
         let api_key = std::env::var(cfg.provider.key_env())
             .ok()
             .filter(|k| !k.is_empty());
@@ -250,8 +276,10 @@ impl LlmClient {
             Ok(answer)
         } else {
             Err(Error::Llm(format!(
-                "grammar self-test failed at {}: asked for prose under a digits-only grammar, the                  server answered {:?}. It ignores the `grammar` field, so constrained answers                  would be unconstrained; nothing was recorded",
-                self.cfg.base_url,
+                "grammar self-test failed at {}: asked for prose under a digits-only grammar, the server \
+                 answered {:?}. It ignores the `grammar` field, so constrained answers would be \
+                 unconstrained; nothing was recorded",
+                redact_url(&self.cfg.base_url),
                 answer.chars().take(120).collect::<String>()
             )))
         }
@@ -299,7 +327,7 @@ impl LlmClient {
                     return Err(Error::Llm(format!(
                         "{} at {}: {m}",
                         self.cfg.provider.name(),
-                        self.cfg.base_url
+                        redact_url(&self.cfg.base_url)
                     )))
                 }
                 Err(CallError::Retryable {
@@ -311,7 +339,7 @@ impl LlmClient {
                         return Err(Error::Llm(format!(
                             "{} at {}: gave up after {attempt} attempts: {message}",
                             self.cfg.provider.name(),
-                            self.cfg.base_url
+                            redact_url(&self.cfg.base_url)
                         )));
                     }
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
@@ -348,10 +376,10 @@ impl LlmClient {
             } else if e.is_connect() {
                 format!(
                     "cannot connect to {} (is the server running?)",
-                    self.cfg.base_url
+                    redact_url(&self.cfg.base_url)
                 )
             } else {
-                format!("request failed: {e}")
+                format!("request failed: {}", e.without_url())
             },
             retry_after: None,
         })?;
@@ -364,7 +392,7 @@ impl LlmClient {
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(Duration::from_secs_f64);
         let body = resp.text().await.map_err(|e| CallError::Retryable {
-            message: format!("reading the response failed: {e}"),
+            message: format!("reading the response failed: {}", e.without_url()),
             retry_after: None,
         })?;
         if !(200..300).contains(&status) {
