@@ -366,6 +366,13 @@ async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
     )
     .unwrap();
 
+    // a writer's in-flight temp file is left alone; a stray file at the root is an orphan
+    std::fs::write(dir.path().join(&good.key[..2]).join(".tmpAbC123"), "half").unwrap();
+    std::fs::write(dir.path().join("stray.json"), "{}").unwrap();
+    let r = stats::verify(&cache);
+    assert_eq!(r.in_flight.len(), 1, "{r}");
+    assert!(r.orphaned.iter().any(|p| p.ends_with("stray.json")), "{r}");
+    std::fs::remove_file(dir.path().join("stray.json")).unwrap();
     let r = stats::verify(&cache);
     assert_eq!(
         (r.valid, r.corrupt.len(), r.orphaned.len()),

@@ -116,6 +116,9 @@ pub struct VerifyReport {
     pub orphaned: Vec<PathBuf>,
     /// Keys whose inputs (model, prompt hash, sampling, replicate) equal another key's.
     pub duplicates: Vec<(String, String)>,
+    /// A writer's temp files (`.tmp*`, renamed into place when complete): neither entries nor
+    /// orphans, never pruned.
+    pub in_flight: Vec<PathBuf>,
 }
 
 impl VerifyReport {
@@ -127,7 +130,23 @@ impl VerifyReport {
 pub fn verify(cache: &Cache) -> VerifyReport {
     let mut r = VerifyReport::default();
     let mut seen: HashMap<String, String> = HashMap::new();
+    // a file beside the shards is nobody's entry
+    if let Ok(rd) = std::fs::read_dir(cache.root()) {
+        for e in rd.flatten() {
+            if e.path().is_file() {
+                r.checked += 1;
+                r.orphaned.push(e.path());
+            }
+        }
+    }
     for f in cache.files() {
+        if f.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(".tmp"))
+        {
+            r.in_flight.push(f);
+            continue;
+        }
         r.checked += 1;
         let name = f
             .file_name()
@@ -193,6 +212,13 @@ impl fmt::Display for VerifyReport {
         }
         for (a, b) in &self.duplicates {
             writeln!(f, "  DUPLICATE {a} and {b} have the same inputs")?;
+        }
+        if !self.in_flight.is_empty() {
+            writeln!(
+                f,
+                "  {} file(s) being written by a running generator (left alone)",
+                self.in_flight.len()
+            )?;
         }
         write!(
             f,
