@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The evidence grid in the background, resuming from the committed cache (every recorded call is
+# a cache hit). Serves Qwen2.5-Coder-1.5B with the settings of the model's existing fingerprint
+# (1 thread, 4 slots: threads and slots are part of every cache key, so one setting per model),
+# with 12k context per slot for the 83-column calls, then fills the constrained stages in order.
+#
+#   nohup scripts/generate-evidence.sh > generate.log 2>&1 &
+#
+# Commit new entries as they land: python3 scripts/cache-answer-hashes.py (only for entries from
+# binaries older than answer hashes), `synthehr cache verify`, `synthehr build --offline`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SYNTHEHR_DATA="${SYNTHEHR_DATA:-$(cd .. && pwd)/shared/data}"
+scripts/local-llm.sh setup --model qwen1.5b
+scripts/local-llm.sh serve --model qwen1.5b --threads 1 --slots 4 --ctx-per-slot 12288
+cargo build --release
+BIN="$(mktemp -d)/synthehr"
+cp target/release/synthehr "$BIN" # a rebuild while this runs must not replace the running binary
+ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
+      --model qwen2.5-coder-1.5b-instruct --timeout-secs 30000)
+# 1. the live check of constrained decoding at 83 columns (the first calls of stage 3 below)
+"$BIN" generate --profile constrained-check "${ARGS[@]}"
+# 2. dimensionality (findings 3, 5), then 3. strategies at 83 columns (findings 1, 2)
+"$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
+"$BIN" generate --profile local --stage strategies-constrained "${ARGS[@]}"
