@@ -84,7 +84,36 @@ fn single_class_training_is_reported() {
         &quick(),
     );
     assert!(r.auroc.is_none());
-    assert!(r.undefined.unwrap().contains("one class"));
+    let why = r.undefined.unwrap();
+    assert!(why.contains("cannot train: 0 death(s)"), "{why}");
+
+    // one death among survivors: degenerate, refused with the counts rather than "0.5000"
+    let one_death: Vec<usize> = alive
+        .iter()
+        .copied()
+        .chain(
+            s.train
+                .iter()
+                .copied()
+                .filter(|&i| c.matrix.column("death").unwrap()[i] == 1.0)
+                .take(1),
+        )
+        .collect();
+    let train = Frame::from_matrix(&c.matrix, &one_death, &names).unwrap();
+    let r = utility::train_test(
+        "tstr",
+        &train,
+        &test,
+        &utility::features_of(&train, &[]),
+        &quick(),
+    );
+    assert!(r.auroc.is_none());
+    let why = r.undefined.unwrap();
+    assert!(why.contains("cannot train: 1 death(s)"), "{why}");
+    assert!(
+        why.contains(&format!("at least {}", utility::MIN_CLASS_ROWS)),
+        "{why}"
+    );
 }
 
 #[test]

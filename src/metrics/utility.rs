@@ -75,6 +75,11 @@ impl UtilityOptions {
     }
 }
 
+/// Fewest rows of each class a model is trained on. Below it the fit is degenerate (with one
+/// death in 51 rows a GBDT predicts a near-constant and "AUROC 0.5000 [0.5000, 0.5000]" measures
+/// nothing), so the metric is refused as undefined, with the counts, instead of printed.
+pub const MIN_CLASS_ROWS: usize = 5;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct UtilityResult {
     pub protocol: String,
@@ -124,9 +129,10 @@ pub fn train_test_scores(
         test_positives: pos(&yte),
         features: features.len(),
     };
-    if r.train_positives == 0 || r.train_positives == r.n_train {
+    let negatives = r.n_train - r.train_positives;
+    if r.train_positives < MIN_CLASS_ROWS || negatives < MIN_CLASS_ROWS {
         r.undefined = Some(format!(
-            "cannot train: the training labels hold one class ({} positive of {})",
+            "cannot train: {} death(s) and {negatives} survivor(s) in {} rows (at least {MIN_CLASS_ROWS} of each needed)",
             r.train_positives, r.n_train
         ));
         return (r, None);
@@ -143,6 +149,14 @@ pub fn train_test_scores(
         }
     };
     let scores = model.predict(&xte.columns);
+    // a model that learned nothing predicts one score for every row: refuse, as above
+    if scores.windows(2).all(|w| w[0] == w[1]) {
+        r.undefined = Some(format!(
+            "cannot train: the model predicts a constant ({} death(s) in {} rows)",
+            r.train_positives, r.n_train
+        ));
+        return (r, None);
+    }
     match stats::bootstrap(&yte, &scores, stats::auroc, opt.resamples, opt.seed) {
         Ok(e) => r.auroc = Some(e),
         Err(u) => r.undefined = Some(u.to_string()),
