@@ -37,6 +37,7 @@ fn cell(strategy: Strategy, features: usize, rows: usize) -> Cell {
         examples_per_call: 8,
         rows_per_call: 5,
         decoding: Decoding::Free,
+        grammar: 1,
     }
 }
 

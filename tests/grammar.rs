@@ -7,9 +7,9 @@ mod common;
 
 use std::path::PathBuf;
 use synthehr::cohort::schema;
-use synthehr::generate::grammar::{gbnf, rules, Decoding};
+use synthehr::generate::grammar::{gbnf, rules, versioned_rules, Decoding};
 use synthehr::generate::parse::{inconsistent, parse};
-use synthehr::generate::plan::{plan_call, rows_csv, MemberPool};
+use synthehr::generate::plan::{plan_call, rows_csv, shown_row, MemberPool};
 use synthehr::generate::{Cell, Profile, Strategy};
 
 fn pool() -> MemberPool<'static> {
@@ -83,11 +83,31 @@ fn llama_cpp_accepts_every_member_row_and_rejects_malformed_lines() {
         return;
     };
     let p = pool();
-    for k in [5, 10, 20, 82] {
+    for (k, version) in [(5, 1), (10, 1), (20, 1), (82, 1), (10, 2), (82, 2)] {
         let cols = schema::top_k(k);
-        let r = rules(&cols, &p);
-        // every member row, as the prompt shows it, in blocks of 25 records
-        for block in p.rows.chunks(25) {
+        let r = versioned_rules(&cols, &p, version);
+        // every member row, as the prompt shows it, in blocks of 25 records (grammar 2 bounds
+        // values below by the plausible range, so there: every member row inside the ranges)
+        let rows: Vec<usize> = p
+            .rows
+            .iter()
+            .copied()
+            .filter(|&i| {
+                version == 1
+                    || shown_row(p.matrix, i, &cols)
+                        .iter()
+                        .zip(&cols)
+                        .all(|(v, c)| {
+                            v.is_nan() || schema::column(c).is_none_or(|col| col.in_range(*v))
+                        })
+            })
+            .collect();
+        assert!(
+            rows.len() > p.rows.len() / 4,
+            "k = {k}: {} rows",
+            rows.len()
+        );
+        for block in rows.chunks(25) {
             let text = rows_csv(p.matrix, block, &cols);
             assert!(
                 accepts(&tool, &gbnf(&r, block.len()), &text),
@@ -176,6 +196,7 @@ fn a_constrained_cell_sends_its_grammar_with_the_free_twins_examples_and_seed() 
         examples_per_call: 20,
         rows_per_call: 20,
         decoding: Decoding::Free,
+        grammar: 1,
     };
     let cons = Cell {
         decoding: Decoding::Constrained,

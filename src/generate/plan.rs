@@ -199,7 +199,7 @@ pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize
             grammar: match cell.decoding {
                 Decoding::Free => None,
                 Decoding::Constrained => Some(grammar::gbnf(
-                    &grammar::rules(&columns, pool),
+                    &grammar::versioned_rules(&columns, pool, cell.grammar),
                     cell.rows_per_call,
                 )),
             },

@@ -58,6 +58,14 @@ pub struct Stage {
     /// `free` (default) or `constrained` by a grammar built from the schema.
     #[serde(default)]
     pub decoding: Decoding,
+    /// Grammar version of constrained cells (`generate::grammar`): 1 (default; what the first
+    /// constrained calls were recorded with) or 2 (integer parts bounded below by the range).
+    #[serde(default = "grammar_one")]
+    pub grammar: u32,
+}
+
+fn grammar_one() -> u32 {
+    1
 }
 
 /// One experiment cell: what is generated and how many valid rows are wanted.
@@ -72,16 +80,18 @@ pub struct Cell {
     pub rows_per_call: usize,
     #[serde(default)]
     pub decoding: Decoding,
+    #[serde(default = "grammar_one")]
+    pub grammar: u32,
 }
 
 impl Cell {
     /// `""` for free decoding (ids recorded before decoding was an axis stay as they were),
-    /// `"-constrained"` otherwise.
+    /// `"-constrained"` for grammar 1, `"-constrained-g2"` for grammar 2.
     fn decoding_suffix(&self) -> String {
-        if self.decoding.is_free() {
-            String::new()
-        } else {
-            format!("-{}", self.decoding.name())
+        match (self.decoding.is_free(), self.grammar) {
+            (true, _) => String::new(),
+            (false, 1) => format!("-{}", self.decoding.name()),
+            (false, g) => format!("-{}-g{g}", self.decoding.name()),
         }
     }
     /// What the call seeds and example draws derive from: a constrained cell shows the same
@@ -260,6 +270,7 @@ impl Profile {
                                 examples_per_call: st.examples_per_call,
                                 rows_per_call: st.rows_per_call,
                                 decoding: st.decoding,
+                                grammar: st.grammar,
                             });
                         }
                     }
