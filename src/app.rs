@@ -165,7 +165,6 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
 
 /// Write a fingerprint into the model registry, keeping a recorded self-test verdict.
 fn register(registry: &Path, fp: &ModelFingerprint) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(fp).map_err(|e| crate::Error::Invalid(e.to_string()))?;
     let path = registry.join(format!("{}.json", run::slug(&fp.label())));
     let known = std::fs::read(&path)
         .ok()
@@ -178,6 +177,7 @@ fn register(registry: &Path, fp: &ModelFingerprint) -> Result<()> {
             return Ok(()); // same server, verdict already recorded
         }
     }
+    let bytes = serde_json::to_vec_pretty(fp).map_err(|e| crate::Error::Invalid(e.to_string()))?;
     crate::fsutil::write_atomic(&path, &bytes)
 }
 

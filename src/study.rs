@@ -199,7 +199,7 @@ pub fn fmt(v: f64, digits: usize) -> String {
 
 impl Study {
     /// From the environment the build sets: `SYNTHEHR_DATA`, `SYNTHEHR_PROFILE` (default
-    /// `local`); the project is this crate's directory.
+    /// `local`), `SYNTHEHR_EFFORT`; the project is found at run time ([`crate::project::root`]).
     pub fn load() -> Result<Study> {
         let project = crate::project::root()?;
         let data = crate::data::data_dir(None);

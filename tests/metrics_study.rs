@@ -69,46 +69,32 @@ fn single_class_training_is_reported() {
     let (c, s) = demo();
     let names = schema::column_names();
     let test = Frame::from_matrix(&c.matrix, &s.test, &names).unwrap();
-    let alive: Vec<usize> = s
-        .train
-        .iter()
-        .copied()
-        .filter(|&i| c.matrix.column("death").unwrap()[i] == 0.0)
-        .collect();
-    let train = Frame::from_matrix(&c.matrix, &alive, &names).unwrap();
-    let r = utility::train_test(
-        "tstr",
-        &train,
-        &test,
-        &utility::features_of(&train, &[]),
-        &quick(),
-    );
-    assert!(r.auroc.is_none());
-    let why = r.undefined.unwrap();
+    let death = c.matrix.column("death").unwrap();
+    let members_with = |label: f64| s.train.iter().copied().filter(move |&i| death[i] == label);
+    // TSTR trained on these member rows: the reason it is undefined
+    let undefined_for = |rows: &[usize]| {
+        let train = Frame::from_matrix(&c.matrix, rows, &names).unwrap();
+        let r = utility::train_test(
+            "tstr",
+            &train,
+            &test,
+            &utility::features_of(&train, &[]),
+            &quick(),
+        );
+        assert!(r.auroc.is_none());
+        r.undefined.unwrap()
+    };
+    let alive: Vec<usize> = members_with(0.0).collect();
+    let why = undefined_for(&alive);
     assert!(why.contains("cannot train: 0 death(s)"), "{why}");
 
     // one death among survivors: degenerate, refused with the counts rather than "0.5000"
     let one_death: Vec<usize> = alive
         .iter()
         .copied()
-        .chain(
-            s.train
-                .iter()
-                .copied()
-                .filter(|&i| c.matrix.column("death").unwrap()[i] == 1.0)
-                .take(1),
-        )
+        .chain(members_with(1.0).take(1))
         .collect();
-    let train = Frame::from_matrix(&c.matrix, &one_death, &names).unwrap();
-    let r = utility::train_test(
-        "tstr",
-        &train,
-        &test,
-        &utility::features_of(&train, &[]),
-        &quick(),
-    );
-    assert!(r.auroc.is_none());
-    let why = r.undefined.unwrap();
+    let why = undefined_for(&one_death);
     assert!(why.contains("cannot train: 1 death(s)"), "{why}");
     assert!(
         why.contains(&format!("at least {}", utility::MIN_CLASS_ROWS)),

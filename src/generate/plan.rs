@@ -3,12 +3,13 @@
 //! examples, rows per call, replicate) and index, never on the row target, so smaller runs are
 //! prefixes of larger ones.
 
-use super::grammar::{self, Decoding};
+use super::grammar;
 use super::profile::{Cell, Profile};
 use super::strategy::{self, Group, PromptInput, Strategy, GROUPS};
 use crate::cohort::matrix::{canonical, DesignMatrix};
 use crate::error::Result;
 use crate::fsutil::sha256_hex;
+use crate::llm::client::ConstraintForm;
 use crate::llm::{ChatRequest, Message, Provenance, Sampling};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -181,6 +182,18 @@ pub fn prompt_without_rows(
 }
 
 pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize) -> Result<Call> {
+    plan_call_as(profile, cell, pool, index, ConstraintForm::Gbnf)
+}
+
+/// As [`plan_call`], with a constrained cell's rules sent in `form`: a GBNF grammar for a local
+/// llama-server, or the same rules as a JSON schema for an API (structured outputs).
+pub fn plan_call_as(
+    profile: &Profile,
+    cell: &Cell,
+    pool: &MemberPool,
+    index: usize,
+    form: ConstraintForm,
+) -> Result<Call> {
     let stream = cell.stream_id();
     let seed = call_seed(profile.seed, &cell.seed_stream(), index);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -189,6 +202,9 @@ pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize
     let columns = cell.columns();
     let examples_csv = rows_csv(pool.matrix, &example_rows, &columns);
     let (system, user) = render_call(cell, pool, &examples_csv, example_rows.len(), group)?;
+    let rules =
+        (!cell.decoding.is_free()).then(|| grammar::versioned_rules(&columns, pool, cell.grammar));
+    let sent_as = |f: ConstraintForm| rules.as_ref().filter(|_| form == f);
     let request = ChatRequest {
         messages: vec![Message::system(system), Message::user(user)],
         sampling: Sampling {
@@ -196,13 +212,9 @@ pub fn plan_call(profile: &Profile, cell: &Cell, pool: &MemberPool, index: usize
             top_p: profile.top_p,
             max_tokens: profile.max_tokens(cell),
             seed: Some(seed),
-            grammar: match cell.decoding {
-                Decoding::Free => None,
-                Decoding::Constrained => Some(grammar::gbnf(
-                    &grammar::versioned_rules(&columns, pool, cell.grammar),
-                    cell.rows_per_call,
-                )),
-            },
+            grammar: sent_as(ConstraintForm::Gbnf).map(|r| grammar::gbnf(r, cell.rows_per_call)),
+            json_schema: sent_as(ConstraintForm::JsonSchema)
+                .map(|r| grammar::json_schema(r, cell.rows_per_call)),
             ..Sampling::default()
         },
     };

@@ -60,12 +60,8 @@ pub struct Stage {
     pub decoding: Decoding,
     /// Grammar version of constrained cells (`generate::grammar`): 1 (default; what the first
     /// constrained calls were recorded with) or 2 (integer parts bounded below by the range).
-    #[serde(default = "grammar_one")]
+    #[serde(default = "one")]
     pub grammar: u32,
-}
-
-fn grammar_one() -> u32 {
-    1
 }
 
 /// One experiment cell: what is generated and how many valid rows are wanted.
@@ -80,7 +76,7 @@ pub struct Cell {
     pub rows_per_call: usize,
     #[serde(default)]
     pub decoding: Decoding,
-    #[serde(default = "grammar_one")]
+    #[serde(default = "one")]
     pub grammar: u32,
 }
 

@@ -2,13 +2,11 @@
 //! the per-cell stop rule, progress with tokens/s and ETA, and each cell's synthetic table and
 //! rejection counts written under the output directory.
 
-use super::grammar;
 use super::parse::{self, row_key, CellRows};
-use super::plan::{plan_call, shown_row, Call, MemberPool};
+use super::plan::{plan_call_as, shown_row, Call, MemberPool};
 use super::profile::{Cell, Profile};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
-use crate::llm::client::ConstraintForm;
 use crate::llm::{CacheMode, LlmClient};
 use futures::stream::{FuturesOrdered, StreamExt};
 use serde::Serialize;
@@ -54,27 +52,6 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// Call `index` of a cell as this client sends it: a constrained call carries its grammar for a
-/// local llama-server, or the same rules as a JSON schema for an API (structured outputs).
-fn planned(
-    client: &LlmClient,
-    profile: &Profile,
-    cell: &Cell,
-    pool: &MemberPool<'_>,
-    index: usize,
-) -> Result<Call> {
-    let mut call = plan_call(profile, cell, pool, index)?;
-    let s = &mut call.request.sampling;
-    if s.grammar.is_some() && client.config().constraint_form() == ConstraintForm::JsonSchema {
-        s.grammar = None;
-        s.json_schema = Some(grammar::json_schema(
-            &grammar::rules(&cell.columns(), pool),
-            cell.rows_per_call,
-        ));
-    }
-    Ok(call)
-}
-
 /// Run one cell.
 pub async fn run_cell(
     client: &LlmClient,
@@ -99,7 +76,8 @@ pub async fn run_cell(
     while status.is_none() {
         // keep the slots busy, but never plan past the budget or past what is clearly needed
         while in_flight.len() < concurrency && next < budget {
-            let call: Call = planned(client, profile, cell, pool, next)?;
+            let call: Call =
+                plan_call_as(profile, cell, pool, next, client.config().constraint_form())?;
             next += 1;
             let columns = columns.clone();
             in_flight.push_back(async move {
@@ -136,7 +114,8 @@ pub async fn run_cell(
             Err(Error::Cache(msg)) if client.config().mode == CacheMode::Replay => {
                 let mut missing = vec![format!("call {} ({msg})", call.index)];
                 for j in call.index + 1..cell.nominal_calls().max(call.index + 1) {
-                    let c = planned(client, profile, cell, pool, j)?;
+                    let c =
+                        plan_call_as(profile, cell, pool, j, client.config().constraint_form())?;
                     missing.push(format!(
                         "call {j}: key {}",
                         client.key(&c.request, cell.replicate)

@@ -128,14 +128,17 @@ impl Cache {
         }
     }
 
-    pub fn put(&self, entry: &Entry) -> Result<()> {
+    /// Store an entry with the sha256 of its answer (whatever `answer_sha256` it came with:
+    /// the answer may have been redacted since) and return it as stored.
+    pub fn put(&self, entry: &Entry) -> Result<Entry> {
         let entry = Entry {
             answer_sha256: Some(sha256_hex(entry.response.text.as_bytes())),
             ..entry.clone()
         };
         let bytes = serde_json::to_vec_pretty(&entry)
             .map_err(|e| Error::Cache(format!("cannot serialise entry {}: {e}", entry.key)))?;
-        write_atomic(&self.path_for(&entry.key), &bytes)
+        write_atomic(&self.path_for(&entry.key), &bytes)?;
+        Ok(entry)
     }
 
     /// Every `*.json` file under the root (sorted).

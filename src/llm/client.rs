@@ -76,23 +76,21 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Whether a base URL points at this machine (a local server such as llama-server).
+/// Whether a base URL points at this machine (a local server such as llama-server): its host
+/// is `localhost` or a loopback address (127.0.0.0/8, `[::1]`). Not a URL: no.
 pub fn is_loopback(url: &str) -> bool {
-    let rest = url.split("://").nth(1).unwrap_or(url);
-    let authority = rest.split('/').next().unwrap_or("");
-    // userinfo (user:key@host) is not the host
-    let hostport = authority.rsplit('@').next().unwrap_or("");
-    if let Some(v6) = hostport.strip_prefix('[') {
-        let ip = v6.split(']').next().unwrap_or("");
-        return ip
-            .parse::<std::net::Ipv6Addr>()
-            .is_ok_and(|a| a.is_loopback());
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match u.host_str() {
+        Some(h) if h.eq_ignore_ascii_case("localhost") => true,
+        Some(h) => h
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
     }
-    let host = hostport.split(':').next().unwrap_or("");
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|a| a.is_loopback())
 }
 
 impl ClientConfig {
@@ -235,7 +233,6 @@ impl LlmClient {
             completion.text = text;
             redacted_lines = n;
         }
-        let answer_sha256 = Some(crate::fsutil::sha256_hex(completion.text.as_bytes()));
         let entry = Entry {
             schema: cache::CACHE_SCHEMA,
             key,
@@ -248,9 +245,9 @@ impl LlmClient {
             redacted_lines,
             latency_ms: started.elapsed().as_millis() as u64,
             created_at: cache::now_rfc3339(),
-            answer_sha256,
+            answer_sha256: None, // Cache::put seals it
         };
-        self.cache.put(&entry)?;
+        let entry = self.cache.put(&entry)?;
         *recorded = true;
         self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         Ok(entry)
