@@ -225,6 +225,150 @@ pub fn cohort_and_split(data: &Path, profile: &Profile) -> Result<(Cohort, split
     Ok((cohort, s))
 }
 
+/// The client `generate` and `throughput` talk to the provider with.
+fn client_for(
+    o: &GenerateOptions,
+    profile: &Profile,
+    base_url: &str,
+    fp: &ModelFingerprint,
+) -> Result<LlmClient> {
+    let cfg = ClientConfig {
+        provider: o.provider,
+        base_url: base_url.to_string(),
+        model: o.model.clone(),
+        fingerprint: fp.clone(),
+        concurrency: o.concurrency.unwrap_or(profile.concurrency),
+        timeout: Duration::from_secs(o.timeout_secs),
+        retry: RetryPolicy::default(),
+        mode: o.mode,
+        constraint: o.constrain_with,
+    };
+    LlmClient::new(cfg, Cache::new(&o.cache))
+}
+
+/// A local server may silently ignore grammars: fail closed before any constrained request
+/// (APIs enforce their JSON schemas themselves, and every answer is parsed and validated
+/// anyway). Returns the verdict to record with the model, if the test ran.
+fn grammar_selftest(
+    rt: &tokio::runtime::Runtime,
+    client: &LlmClient,
+    constrained: bool,
+) -> Result<Option<String>> {
+    if !constrained || client.config().constraint_form() != llm::client::ConstraintForm::Gbnf {
+        return Ok(None);
+    }
+    let answer = rt.block_on(client.grammar_selftest())?;
+    eprintln!(
+        "grammar self-test passed: a prose prompt under a digits-only grammar gave {answer:?}"
+    );
+    Ok(Some(format!(
+        "passed: a prose prompt under a digits-only grammar gave {:?}",
+        answer.trim()
+    )))
+}
+
+/// Options of `synthehr throughput`.
+#[derive(Debug, Clone)]
+pub struct ThroughputOptions {
+    /// Server, model and profile (whose seed and member pool the requests are planned from).
+    pub llm: GenerateOptions,
+    pub workloads: Vec<String>,
+    /// Calls per workload (default: the server's slots, so every slot is busy once).
+    pub calls: Option<usize>,
+    /// Measurements are appended here (JSON lines), and the table is printed from all of them.
+    pub out: PathBuf,
+    /// Only print the table of `out`.
+    pub table_only: bool,
+}
+
+/// `synthehr throughput`: the benchmark that chooses the generation settings.
+pub fn throughput(o: &ThroughputOptions) -> Result<()> {
+    use crate::generate::throughput::{self as tp, Measured, Workload};
+    let read_all = || -> Result<Vec<Measured>> {
+        let text = match std::fs::read_to_string(&o.out) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(crate::Error::io(&o.out, e)),
+        };
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                serde_json::from_str(l)
+                    .map_err(|e| crate::Error::bad_file(&o.out, format!("line {}: {e}", i + 1)))
+            })
+            .collect()
+    };
+    if !o.table_only {
+        let workloads = o
+            .workloads
+            .iter()
+            .map(|w| w.parse::<Workload>())
+            .collect::<Result<Vec<_>>>()?;
+        if workloads.is_empty() {
+            return Err(crate::Error::Invalid(
+                "no --workload given (e.g. --workload group/f10/r20/constrained)".into(),
+            ));
+        }
+        read_all()?; // refuse to append to a file that is not ours before spending an hour
+        let profile = Profile::find(&o.llm.profile)?;
+        let base_url = o
+            .llm
+            .base_url
+            .clone()
+            .unwrap_or_else(|| o.llm.provider.default_base_url().to_string());
+        let fp = fingerprint(&o.llm, &base_url)?;
+        let slots = fp.slots.unwrap_or(4) as usize;
+        let opts = GenerateOptions {
+            concurrency: Some(o.llm.concurrency.unwrap_or(slots)),
+            ..o.llm.clone()
+        };
+        let client = client_for(&opts, &profile, &base_url, &fp)?;
+        let (cohort, s) = cohort_and_split(&o.llm.data, &profile)?;
+        let pool = MemberPool {
+            matrix: &cohort.matrix,
+            rows: s.train.clone(),
+        };
+        let pid = o
+            .llm
+            .server_info
+            .as_deref()
+            .and_then(tp::server_pid)
+            .or_else(|| tp::server_pid(&llm::fingerprint::default_server_info()));
+        if pid.is_none() {
+            eprintln!("no server pid file beside the server info: CPU time is not measured");
+        }
+        let rt =
+            tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
+        grammar_selftest(
+            &rt,
+            &client,
+            workloads.iter().any(|w| !w.cell.decoding.is_free()),
+        )?;
+        let calls = o.calls.unwrap_or(slots).max(1);
+        for w in &workloads {
+            eprintln!("{} on {}: {calls} calls", w.name(), fp.label());
+            let started = std::time::Instant::now();
+            let progress = |done: usize, of: usize| {
+                eprintln!(
+                    "  {done}/{of} calls answered, {:.0} s",
+                    started.elapsed().as_secs_f64()
+                )
+            };
+            let m = rt.block_on(tp::measure(
+                &client, &profile, &pool, w, calls, pid, &progress,
+            ))?;
+            let mut line =
+                serde_json::to_string(&m).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+            line.push('\n');
+            crate::fsutil::append(&o.out, line.as_bytes())?;
+            print!("{}", tp::table(std::slice::from_ref(&m)));
+        }
+    }
+    print!("{}", tp::table(&read_all()?));
+    Ok(())
+}
+
 /// `synthehr generate`: run a profile's grid through the cache.
 pub fn generate(o: &GenerateOptions) -> Result<()> {
     let profile = Profile::find(&o.profile)?;
@@ -238,18 +382,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         matrix: &cohort.matrix,
         rows: s.train.clone(),
     };
-    let cfg = ClientConfig {
-        provider: o.provider,
-        base_url: base_url.clone(),
-        model: o.model.clone(),
-        fingerprint: fp.clone(),
-        concurrency: o.concurrency.unwrap_or(profile.concurrency),
-        timeout: Duration::from_secs(o.timeout_secs),
-        retry: RetryPolicy::default(),
-        mode: o.mode,
-        constraint: o.constrain_with,
-    };
-    let client = LlmClient::new(cfg, Cache::new(&o.cache))?;
+    let client = client_for(o, &profile, &base_url, &fp)?;
     let cells: Vec<Cell> = profile
         .cells()
         .into_iter()
@@ -279,22 +412,12 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     };
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
-    let mut selftest = None;
-    // a local server may silently ignore grammars: fail closed before recording (APIs enforce
-    // their JSON schemas themselves, and every answer is parsed and validated anyway)
-    if o.mode != CacheMode::Replay
-        && cells.iter().any(|c| !c.decoding.is_free())
-        && client.config().constraint_form() == llm::client::ConstraintForm::Gbnf
-    {
-        let answer = rt.block_on(client.grammar_selftest())?;
-        eprintln!(
-            "grammar self-test passed: a prose prompt under a digits-only grammar gave {answer:?}"
-        );
-        selftest = Some(format!(
-            "passed: a prose prompt under a digits-only grammar gave {:?}",
-            answer.trim()
-        ));
-    }
+    let constrained = cells.iter().any(|c| !c.decoding.is_free());
+    let selftest = if o.mode != CacheMode::Replay {
+        grammar_selftest(&rt, &client, constrained)?
+    } else {
+        None
+    };
     // Several cells at once keep every server slot busy at cell boundaries; the client's
     // semaphore bounds the requests in flight, and results come back in grid order.
     let parallel_cells = 2;

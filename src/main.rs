@@ -69,6 +69,40 @@ enum Command {
     /// Inspect and check the LLM response cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Benchmark a running server: real requests per workload, uncached; prints generated
+    /// tokens/s, prompt tokens evaluated and valid rows per CPU-hour of the server process.
+    Throughput(ThroughputArgs),
+}
+
+#[derive(clap::Args)]
+struct ThroughputArgs {
+    /// STRATEGY/fFEATURES/rROWS/free|constrained[/prefix][/eEXAMPLES][/gGRAMMAR] (repeatable),
+    /// e.g. group/f10/r20/constrained or group/f82/r5/free/prefix.
+    #[arg(long = "workload")]
+    workloads: Vec<String>,
+    /// Calls per workload (default: the server's slots).
+    #[arg(long)]
+    calls: Option<usize>,
+    /// JSON lines the measurements are appended to; the table is printed from all of them.
+    #[arg(long, default_value = "target/throughput/measurements.jsonl")]
+    out: PathBuf,
+    /// Only print the table of --out.
+    #[arg(long)]
+    table_only: bool,
+    /// Profile whose seed and member pool the requests are planned from.
+    #[arg(long, default_value = "local")]
+    profile: String,
+    #[arg(long, default_value = "http://127.0.0.1:8080/v1")]
+    base_url: String,
+    #[arg(long, default_value = "qwen2.5-coder-1.5b-instruct")]
+    model: String,
+    /// server.json of the server (its pid file beside it gives the CPU time).
+    #[arg(long)]
+    server_info: Option<PathBuf>,
+    #[arg(long, default_value_t = 7200)]
+    timeout_secs: u64,
+    #[arg(long, env = "SYNTHEHR_DATA")]
+    data: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -210,6 +244,32 @@ fn main() -> ExitCode {
             concurrency: g.concurrency,
             stages: g.stages,
             constrain_with: g.constrain_with,
+        }),
+        Command::Throughput(t) => app::throughput(&app::ThroughputOptions {
+            llm: GenerateOptions {
+                profile: t.profile,
+                provider: ProviderKind::OpenaiCompatible,
+                base_url: Some(t.base_url),
+                model: t.model,
+                snapshot: None,
+                server_info: t.server_info,
+                mode: CacheMode::Refresh,
+                data: if t.table_only {
+                    PathBuf::new()
+                } else {
+                    data(t.data)
+                },
+                cache: PathBuf::from("cache/llm"),
+                out: PathBuf::new(),
+                timeout_secs: t.timeout_secs,
+                concurrency: None,
+                stages: Vec::new(),
+                constrain_with: None,
+            },
+            workloads: t.workloads,
+            calls: t.calls,
+            out: t.out,
+            table_only: t.table_only,
         }),
         Command::Baselines {
             profile,

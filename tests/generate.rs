@@ -38,6 +38,7 @@ fn cell(strategy: Strategy, features: usize, rows: usize) -> Cell {
         rows_per_call: 5,
         decoding: Decoding::Free,
         grammar: 1,
+        layout: Default::default(),
     }
 }
 
@@ -98,6 +99,68 @@ fn each_strategy_prompt_says_what_it_must_and_nothing_it_must_not() {
                 .count();
             assert!(in_group >= 1, "group examples come from the group first");
         }
+    }
+}
+
+#[test]
+fn the_prefix_first_layout_shares_everything_but_examples_and_group_and_pairs_with_its_twin() {
+    use synthehr::generate::strategy::Layout;
+    let p = pool();
+    for s in Strategy::ALL {
+        let first = cell(s, 82, 10);
+        let prefix = Cell {
+            layout: Layout::PrefixFirst,
+            ..first.clone()
+        };
+        assert_eq!(prefix.id(), format!("{}-prefix", first.id()));
+        assert_ne!(prefix.stream_id(), first.stream_id());
+        let (a, b) = (
+            plan_call(&profile(), &prefix, &p, 3).unwrap(),
+            plan_call(&profile(), &prefix, &p, 4).unwrap(),
+        );
+        let twin = plan_call(&profile(), &first, &p, 3).unwrap();
+        // the same examples and seed as the examples-first twin: a paired comparison
+        assert_eq!(a.example_rows, twin.example_rows, "{s:?}");
+        assert_eq!(a.seed, twin.seed, "{s:?}");
+        let (ua, ub) = (
+            &a.request.messages[1].content,
+            &b.request.messages[1].content,
+        );
+        let shared = ua
+            .chars()
+            .zip(ub.chars())
+            .take_while(|(x, y)| x == y)
+            .count();
+        let examples_at = ua.find("Here are 8 records").unwrap();
+        // calls 3 and 4 share everything up to their examples, which come after the task,
+        // header and (but for naive) the column definitions
+        assert!(
+            shared >= examples_at,
+            "{s:?}: shared {shared} < {examples_at}"
+        );
+        assert!(
+            ua.find(&first.columns().join(",")).unwrap() < examples_at,
+            "{s:?}"
+        );
+        assert!(ua.starts_with("You will write 5 new records"), "{s:?}");
+        if s != Strategy::Naive {
+            assert!(
+                ua.find("Column definitions").unwrap() < examples_at,
+                "{s:?}"
+            );
+        }
+        if s == Strategy::Group {
+            assert!(
+                ua.find("one group of patients").unwrap() > examples_at,
+                "{s:?}"
+            );
+        }
+        assert!(ua.trim_end().ends_with("Reply with the CSV only."), "{s:?}");
+        // and the examples-first twin is unchanged: it opens with its examples
+        assert!(twin.request.messages[1]
+            .content
+            .starts_with("Here are 8 records"));
+        assert_ne!(a.provenance.template_hash, twin.provenance.template_hash);
     }
 }
 
@@ -550,4 +613,47 @@ async fn an_api_model_that_answered_is_registered_and_a_failed_run_registers_not
     assert_eq!(models[0].provider, ProviderKind::Gemini);
     assert_eq!(models[0].model, "api-model");
     assert_eq!(models[0].snapshot.as_deref(), Some("2026-01-01"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_throughput_benchmark_warms_the_slots_then_measures_uncached_calls() {
+    use synthehr::generate::throughput::{measure, Workload};
+    let with_timings = |text: &str, prompt_n: u64| {
+        let mut v: serde_json::Value = serde_json::from_str(&openai_body(text)).unwrap();
+        v["timings"] = serde_json::json!({"cache_n": 9, "prompt_n": prompt_n, "prompt_ms": 5.0,
+                                          "predicted_n": 7, "predicted_ms": 70.0});
+        v.to_string()
+    };
+    let mut replies: Vec<Reply> = (0..4).map(|_| Reply::ok(&with_timings("1", 2))).collect();
+    replies.extend((0..3).map(|i| Reply::ok(&with_timings(&answer(5, i), 2 + i as u64))));
+    let stub = stub::start(replies).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = client(&stub.url, dir.path(), CacheMode::Refresh);
+    let w: Workload = "group/f5/r5/free/e8".parse().unwrap();
+    let m = measure(&c, &profile(), &pool(), &w, 3, None, &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        stub.requests.load(std::sync::atomic::Ordering::SeqCst),
+        4 + 3
+    );
+    let bodies = stub.bodies.lock().unwrap().clone();
+    // the fingerprint says nothing of slots: four warm-up requests, each generating one token
+    assert!(
+        bodies[..4].iter().all(|b| b.contains("\"max_tokens\":1,")),
+        "{}",
+        bodies[0]
+    );
+    assert!(bodies[4..].iter().all(|b| !b.contains("\"max_tokens\":1,")));
+    assert_eq!((m.calls, m.rows_asked, m.valid_rows), (3, 15, 15));
+    assert_eq!((m.completion_tokens, m.prompt_tokens), (21, 33));
+    assert_eq!(m.prompt_evaluated, Some(2 + 3 + 4));
+    assert_eq!(m.cpu_s, None);
+    // nothing was cached
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
 }

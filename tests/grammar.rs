@@ -197,6 +197,7 @@ fn a_constrained_cell_sends_its_grammar_with_the_free_twins_examples_and_seed() 
         rows_per_call: 20,
         decoding: Decoding::Free,
         grammar: 1,
+        layout: Default::default(),
     };
     let cons = Cell {
         decoding: Decoding::Constrained,

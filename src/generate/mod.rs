@@ -8,6 +8,7 @@ pub mod plan;
 pub mod profile;
 pub mod run;
 pub mod strategy;
+pub mod throughput;
 
 pub use profile::{Cell, Profile};
 pub use strategy::Strategy;

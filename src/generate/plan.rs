@@ -155,6 +155,7 @@ fn render_call(
         n_rows: cell.rows_per_call,
         group,
         death_rate: &death_rate,
+        layout: cell.layout,
     })
 }
 
@@ -219,8 +220,8 @@ pub fn plan_call_as(
         },
     };
     let provenance = Provenance {
-        template_id: format!("prompts/{}.j2", cell.strategy.name()),
-        template_hash: strategy::template_hash(cell.strategy),
+        template_id: strategy::template_id(cell.strategy, cell.layout),
+        template_hash: strategy::template_hash(cell.strategy, cell.layout),
         example_row_ids: example_rows
             .iter()
             .map(|&r| pool.matrix.meta()[r].stay)

@@ -3,7 +3,7 @@
 //! replicates and the call budget.
 
 use super::grammar::Decoding;
-use super::strategy::Strategy;
+use super::strategy::{Layout, Strategy};
 use crate::cohort::schema;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,9 @@ pub struct Stage {
     /// constrained calls were recorded with) or 2 (integer parts bounded below by the range).
     #[serde(default = "one")]
     pub grammar: u32,
+    /// Prompt layout: `examples-first` (default) or `prefix-first` (`strategy::Layout`).
+    #[serde(default)]
+    pub layout: Layout,
 }
 
 /// One experiment cell: what is generated and how many valid rows are wanted.
@@ -78,16 +81,24 @@ pub struct Cell {
     pub decoding: Decoding,
     #[serde(default = "one")]
     pub grammar: u32,
+    #[serde(default, skip_serializing_if = "Layout::is_examples_first")]
+    pub layout: Layout,
 }
 
 impl Cell {
     /// `""` for free decoding (ids recorded before decoding was an axis stay as they were),
     /// `"-constrained"` for grammar 1, `"-constrained-g2"` for grammar 2.
+    /// `"-prefix"` after it for the prefix-first layout (examples-first adds nothing).
     fn decoding_suffix(&self) -> String {
+        let layout = if self.layout.is_examples_first() {
+            ""
+        } else {
+            "-prefix"
+        };
         match (self.decoding.is_free(), self.grammar) {
-            (true, _) => String::new(),
-            (false, 1) => format!("-{}", self.decoding.name()),
-            (false, g) => format!("-{}-g{g}", self.decoding.name()),
+            (true, _) => layout.to_string(),
+            (false, 1) => format!("-{}{layout}", self.decoding.name()),
+            (false, g) => format!("-{}-g{g}{layout}", self.decoding.name()),
         }
     }
     /// What the call seeds and example draws derive from: a constrained cell shows the same
@@ -267,6 +278,7 @@ impl Profile {
                                 rows_per_call: st.rows_per_call,
                                 decoding: st.decoding,
                                 grammar: st.grammar,
+                                layout: st.layout,
                             });
                         }
                     }

@@ -109,7 +109,33 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../prompts/_conditional.j2"),
     ),
     ("_request.j2", include_str!("../../prompts/_request.j2")),
+    ("prefix.j2", include_str!("../../prompts/prefix.j2")),
+    ("_task.j2", include_str!("../../prompts/_task.j2")),
 ];
+
+/// Where a call's examples go in the user message. `examples-first` (every cell recorded before
+/// layout was an axis) opens with them; `prefix-first` puts what is the same for every call of a
+/// cell first (task, header, column definitions, conditioning) so a llama-server slot reuses its
+/// cached prefix, and the examples and the call's group last.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    #[default]
+    ExamplesFirst,
+    PrefixFirst,
+}
+
+impl Layout {
+    pub fn is_examples_first(&self) -> bool {
+        *self == Layout::ExamplesFirst
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Layout::ExamplesFirst => "examples-first",
+            Layout::PrefixFirst => "prefix-first",
+        }
+    }
+}
 
 fn template(name: &str) -> &'static str {
     TEMPLATES
@@ -119,10 +145,35 @@ fn template(name: &str) -> &'static str {
         .unwrap_or("")
 }
 
+/// The template a call is rendered from.
+pub fn template_id(s: Strategy, layout: Layout) -> String {
+    match layout {
+        Layout::ExamplesFirst => format!("prompts/{}.j2", s.name()),
+        Layout::PrefixFirst => "prompts/prefix.j2".into(),
+    }
+}
+
 /// sha256 over the strategy's template files (name + text, in a fixed order).
-pub fn template_hash(s: Strategy) -> String {
+pub fn template_hash(s: Strategy, layout: Layout) -> String {
+    let prefix: Vec<&str> = s
+        .files()
+        .iter()
+        .filter(|f| **f != "_request.j2")
+        .map(|f| {
+            if f.starts_with(s.name()) {
+                "prefix.j2"
+            } else {
+                f
+            }
+        })
+        .chain(["_task.j2"])
+        .collect();
+    let files = match layout {
+        Layout::ExamplesFirst => s.files(),
+        Layout::PrefixFirst => &prefix[..],
+    };
     let mut all = String::new();
-    for f in s.files() {
+    for f in files {
         all.push_str(f);
         all.push('\0');
         all.push_str(template(f));
@@ -211,6 +262,7 @@ pub struct PromptInput<'a> {
     pub group: Option<Group>,
     /// Death rate of the member pool, as text ("8.5%").
     pub death_rate: &'a str,
+    pub layout: Layout,
 }
 
 fn fmt_num(v: f64) -> String {
@@ -269,6 +321,7 @@ pub fn render(input: &PromptInput) -> Result<(String, String)> {
         group => group,
         death_rate => input.death_rate,
         has_race => schema::GROUP_COLUMNS[..4].iter().all(|c| input.columns.contains(c)),
+        strategy => input.strategy.name(),
     };
     let render = |name: &str| -> Result<String> {
         env.get_template(name)
@@ -276,6 +329,9 @@ pub fn render(input: &PromptInput) -> Result<(String, String)> {
             .map(|s| s.trim().to_string())
             .map_err(|e| Error::Invalid(format!("rendering {name}: {e}")))
     };
-    let file = format!("{}.j2", input.strategy.name());
+    let file = match input.layout {
+        Layout::ExamplesFirst => format!("{}.j2", input.strategy.name()),
+        Layout::PrefixFirst => "prefix.j2".into(),
+    };
     Ok((render("system.j2")?, render(&file)?))
 }

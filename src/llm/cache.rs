@@ -198,14 +198,9 @@ pub fn check_entry(bytes: &[u8], expected_key: Option<&str>) -> std::result::Res
 /// `SYNTHEHR_EXEC_LOG`, so its execution cache can depend on the entries it read.
 fn note_read(key: &str) {
     if let Some(path) = std::env::var_os("SYNTHEHR_EXEC_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(f, "{key}");
-        }
+        // one write per record: two processes appending to one log never interleave in a key
+        // (best effort: a lost line only costs a re-execution later)
+        let _ = crate::fsutil::append(Path::new(&path), format!("{key}\n").as_bytes());
     }
 }
 

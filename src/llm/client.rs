@@ -307,6 +307,12 @@ impl LlmClient {
         }
     }
 
+    /// One request straight to the provider (with retries), bypassing the cache: for the
+    /// throughput benchmark, whose answers measure a server setting and are not study data.
+    pub async fn call_uncached(&self, req: &ChatRequest) -> Result<Completion> {
+        self.call_with_retries(req).await
+    }
+
     async fn call_with_retries(&self, req: &ChatRequest) -> Result<Completion> {
         let mut attempt = 0;
         loop {

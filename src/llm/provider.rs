@@ -56,6 +56,26 @@ pub struct Completion {
     pub usage: Usage,
     /// The model id the provider reports (an API snapshot, or the local file name).
     pub model_reported: Option<String>,
+    /// llama-server's per-request timings, for the throughput benchmark; never cached (they
+    /// describe one run of the server, not the answer).
+    #[serde(skip)]
+    pub timings: Option<Timings>,
+}
+
+/// llama-server's `timings` object: prompt tokens evaluated (after prefix-cache reuse) and
+/// generated, with their milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Timings {
+    #[serde(default)]
+    pub cache_n: u64,
+    #[serde(default)]
+    pub prompt_n: u64,
+    #[serde(default)]
+    pub prompt_ms: f64,
+    #[serde(default)]
+    pub predicted_n: u64,
+    #[serde(default)]
+    pub predicted_ms: f64,
 }
 
 /// Why a call failed; `Retryable` ones are retried with backoff.
@@ -315,6 +335,7 @@ pub fn parse(kind: ProviderKind, body: &str) -> Result<Completion, CallError> {
                     completion_tokens: u64_at(&v, &["usage", "completion_tokens"]),
                 },
                 model_reported,
+                timings: serde_json::from_value(v["timings"].clone()).ok(),
             })
         }
         ProviderKind::Anthropic => {
@@ -340,6 +361,7 @@ pub fn parse(kind: ProviderKind, body: &str) -> Result<Completion, CallError> {
                     completion_tokens: u64_at(&v, &["usage", "output_tokens"]),
                 },
                 model_reported,
+                timings: None,
             })
         }
         ProviderKind::Gemini => {
@@ -359,6 +381,7 @@ pub fn parse(kind: ProviderKind, body: &str) -> Result<Completion, CallError> {
                     completion_tokens: u64_at(&v, &["usageMetadata", "candidatesTokenCount"]),
                 },
                 model_reported,
+                timings: None,
             })
         }
     }
