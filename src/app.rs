@@ -569,7 +569,13 @@ pub fn cache_verify(cache: &Path) -> Result<()> {
 
 /// `synthehr cache prune`: list (or with `yes`, delete) corrupt and orphaned files.
 pub fn cache_prune(cache: &Path, yes: bool) -> Result<()> {
-    let r = llm::stats::verify(&Cache::new(cache));
+    let c = Cache::new(cache);
+    let _alone = if yes {
+        Some(c.lock_exclusive("prune")?)
+    } else {
+        None
+    };
+    let r = llm::stats::verify(&c);
     let doomed: Vec<&PathBuf> = r
         .corrupt
         .iter()
@@ -595,6 +601,8 @@ pub fn cache_prune(cache: &Path, yes: bool) -> Result<()> {
 pub fn cache_redact(cache: &Path, data: &Path) -> Result<()> {
     use crate::generate::parse::{redact_copies, Shown};
     use crate::generate::plan::shown_row;
+    let c = Cache::new(cache);
+    let _alone = c.lock_exclusive("redact")?; // before the slow part: fail fast
     let cohort = Cohort::build(SourceKind::EicuDemo, data)?;
     let by_stay: std::collections::HashMap<i64, usize> = cohort
         .matrix
@@ -603,7 +611,6 @@ pub fn cache_redact(cache: &Path, data: &Path) -> Result<()> {
         .enumerate()
         .map(|(i, m)| (m.stay, i))
         .collect();
-    let c = Cache::new(cache);
     let (mut changed, mut lines, mut skipped) = (0, 0, 0);
     for f in c.files() {
         let Some(mut e) = std::fs::read(&f)

@@ -344,6 +344,59 @@ async fn sixteen_concurrent_writers_leave_one_valid_file_per_key() {
 }
 
 #[tokio::test]
+async fn prune_and_redact_wait_for_no_writer_and_the_lock_is_no_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stub::start(vec![Reply::ok(&openai_body("fine"))]).await;
+    let writer = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let good = writer.complete(&req("good"), 0, prov()).await.unwrap();
+    // a writer mid-put: its temp file must survive a prune
+    let tmp = dir.path().join(&good.key[..2]).join(".tmpWriter");
+    std::fs::write(&tmp, "half").unwrap();
+    std::fs::write(dir.path().join(&good.key[..2]).join("junk.txt"), "x").unwrap();
+    let e = synthehr::app::cache_prune(dir.path(), true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a generator is writing") && e.contains(".lock"),
+        "{e}"
+    );
+    let e = synthehr::app::cache_redact(dir.path(), std::path::Path::new("/nonexistent"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cannot redact"), "{e}");
+    // a second writer shares the lock; a replaying reader takes none
+    let second = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Refresh,
+    );
+    let reader = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Replay,
+    );
+    drop((writer, second));
+    synthehr::app::cache_prune(dir.path(), true).unwrap();
+    assert!(!dir.path().join(&good.key[..2]).join("junk.txt").exists());
+    assert!(tmp.exists(), "an in-flight temp file is never pruned");
+    assert!(dir.path().join(".lock").exists());
+    let r = stats::verify(&Cache::new(dir.path()));
+    assert!(r.is_ok() && r.orphaned.is_empty(), "{r}");
+    drop(reader);
+    let e = synthehr::app::cache_prune(&dir.path().join("missing"), true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no cache directory"), "{e}");
+}
+
+#[tokio::test]
 async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
     let dir = tempfile::tempdir().unwrap();
     let s = stub::start(vec![Reply::ok(&openai_body("fine"))]).await;

@@ -94,6 +94,15 @@ pub enum Lookup {
     Corrupt(String),
 }
 
+/// The advisory lock file at the cache root (never committed, never an entry).
+pub const LOCK_FILE: &str = ".lock";
+
+/// Holds a cache lock until dropped (the OS releases it with the file).
+#[derive(Debug)]
+pub struct CacheLock {
+    _file: std::fs::File,
+}
+
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
@@ -139,6 +148,51 @@ impl Cache {
             .map_err(|e| Error::Cache(format!("cannot serialise entry {}: {e}", entry.key)))?;
         write_atomic(&self.path_for(&entry.key), &bytes)?;
         Ok(entry)
+    }
+
+    /// Take the writers' (shared) lock on the cache for as long as the guard lives: a running
+    /// generator holds it, so `prune` and `redact` (exclusive) cannot remove or rewrite files
+    /// under it. Several writers share it. Waits while an exclusive holder finishes.
+    pub fn lock_writer(&self) -> Result<CacheLock> {
+        let file = self.lock_file(true)?;
+        file.lock_shared()
+            .map_err(|e| Error::io(self.root.join(LOCK_FILE), e))?;
+        Ok(CacheLock { _file: file })
+    }
+
+    /// Take the cache for `what` alone (`prune`, `redact`), or fail at once, saying why, while
+    /// a writer is active. A cache directory that does not exist is an error, not created.
+    pub fn lock_exclusive(&self, what: &str) -> Result<CacheLock> {
+        if !self.root.is_dir() {
+            return Err(Error::Cache(format!(
+                "no cache directory at {}",
+                self.root.display()
+            )));
+        }
+        let file = self.lock_file(false)?;
+        match file.try_lock() {
+            Ok(()) => Ok(CacheLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Cache(format!(
+                "cannot {what} {}: a generator is writing to it (it holds {}); run this again \
+                 when generation has finished",
+                self.root.display(),
+                self.root.join(LOCK_FILE).display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(self.root.join(LOCK_FILE), e)),
+        }
+    }
+
+    fn lock_file(&self, create_root: bool) -> Result<std::fs::File> {
+        if create_root {
+            std::fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        }
+        let path = self.root.join(LOCK_FILE);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(path, e))
     }
 
     /// Every `*.json` file under the root (sorted).

@@ -130,6 +130,8 @@ pub struct LlmClient {
     /// must go to the server once, not once per cell.
     keys: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
     pub counters: Counters,
+    /// A recording client holds the cache's writer lock for its lifetime.
+    _writing: Option<super::cache::CacheLock>,
 }
 
 /// Removes real rows from an answer: returns the text to store and the lines removed.
@@ -164,7 +166,12 @@ impl LlmClient {
             .timeout(cfg.timeout)
             .build()
             .map_err(|e| Error::Llm(format!("cannot build the HTTP client: {e}")))?;
+        let writing = match cfg.mode {
+            CacheMode::Replay => None,
+            _ => Some(cache.lock_writer()?),
+        };
         Ok(LlmClient {
+            _writing: writing,
             slots: Arc::new(Semaphore::new(cfg.concurrency.max(1))),
             cfg,
             api_key,

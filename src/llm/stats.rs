@@ -133,7 +133,7 @@ pub fn verify(cache: &Cache) -> VerifyReport {
     // a file beside the shards is nobody's entry
     if let Ok(rd) = std::fs::read_dir(cache.root()) {
         for e in rd.flatten() {
-            if e.path().is_file() {
+            if e.path().is_file() && e.file_name() != super::cache::LOCK_FILE {
                 r.checked += 1;
                 r.orphaned.push(e.path());
             }
