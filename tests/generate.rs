@@ -657,3 +657,58 @@ async fn the_throughput_benchmark_warms_the_slots_then_measures_uncached_calls()
         0
     );
 }
+
+/// The binary finds its project at run time: copied elsewhere and run from a copy of the tree's
+/// configuration, it reads that copy's profiles and writes under it, never the build tree.
+#[test]
+fn a_copied_binary_reads_and_writes_only_the_tree_it_runs_in() {
+    let tree = tempfile::tempdir().unwrap();
+    let root = tree.path();
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(here.join("Cargo.toml"), root.join("Cargo.toml")).unwrap();
+    std::fs::create_dir_all(root.join("profiles")).unwrap();
+    std::fs::create_dir_all(root.join("cache/llm")).unwrap();
+    let smoke = std::fs::read_to_string(here.join("profiles/smoke.toml")).unwrap();
+    let name = format!("copy-only-{}", std::process::id());
+    std::fs::write(
+        root.join("profiles").join(format!("{name}.toml")),
+        smoke.replace("name = \"smoke\"", &format!("name = \"{name}\"")),
+    )
+    .unwrap();
+    let bin = root.join("bin/synthehr");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_synthehr"), &bin).unwrap();
+    // from a subdirectory of the copy: the project is found upward
+    std::fs::create_dir_all(root.join("notebooks")).unwrap();
+    let out = std::process::Command::new(&bin)
+        .current_dir(root.join("notebooks"))
+        .env_remove("SYNTHEHR_PROJECT")
+        .env("SYNTHEHR_DATA", common::real_data())
+        .args(["generate", "--profile", &name, "--offline", "--model", "m"])
+        .args(["--base-url", "https://api.example.invalid/v1"])
+        .args(["--cache", "../cache/llm", "--out", "../target/synthetic"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // an empty cache: every cell is incomplete, said so, and written in the copy
+    assert!(!out.status.success());
+    assert!(stderr.contains("incomplete"), "{stderr}");
+    let written = root.join("target/synthetic/m").join(&name);
+    assert!(written.is_dir(), "{stderr}");
+    assert!(!here.join("target/synthetic/m").join(&name).exists());
+    assert!(!here.join("profiles").join(format!("{name}.toml")).exists());
+    // and outside any checkout it says where it looked
+    let stranger = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(&bin)
+        .current_dir(stranger.path())
+        .env_remove("SYNTHEHR_PROJECT")
+        .args(["cache", "stats", "--cache", "."])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("not inside a synthehr checkout"),
+        "{stderr}"
+    );
+}
