@@ -150,3 +150,40 @@ fn cli_reports_missing_data_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("error:") && err.contains("nowhere"), "{err}");
 }
+
+#[test]
+fn a_matrix_with_an_impossible_label_or_no_rows_is_refused_and_a_bad_flag_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    demo().write(dir.path()).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("design_matrix.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let edit = |row: usize, column: &str, value: &str| -> String {
+        let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+        let mut cells: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+        cells[col(column)] = value.to_string();
+        lines[row] = cells.join(",");
+        lines.join("\n") + "\n"
+    };
+    let path = dir.path().join("edited.csv");
+    let build = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        Cohort::build(SourceKind::Matrix, &path)
+    };
+    let e = build(&edit(3, "death", "7")).unwrap_err().to_string();
+    assert!(
+        e.contains("edited.csv") && e.contains("death must be 0 or 1") && e.contains("data row 3"),
+        "{e}"
+    );
+    let e = build(&edit(2, "death", "")).unwrap_err().to_string();
+    assert!(e.contains("value empty"), "{e}");
+    let e = build(&format!("{}\n", header.join(",")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no rows"), "{e}");
+    // a binary feature out of its domain: that cell becomes missing, counted; the row stays
+    let c = build(&edit(4, "is_female", "3")).unwrap();
+    assert_eq!(c.matrix.n_rows(), demo().matrix.n_rows());
+    assert!(c.matrix.column("is_female").unwrap()[3].is_nan());
+    assert_eq!(c.issues.counts.get("matrix.is_female"), Some(&1));
+}

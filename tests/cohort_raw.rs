@@ -212,3 +212,25 @@ fn garbage_file_is_an_error_not_a_panic() {
         .to_string();
     assert!(e.contains("lab.csv.gz"), "{e}");
 }
+
+#[test]
+fn a_non_numeric_age_is_missing_and_counted_not_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture(dir.path());
+    fs::write(
+        dir.path().join("patient.csv"),
+        PATIENT.replace("1007,506,,50,", "1007,506,,unknown,"),
+    )
+    .unwrap();
+    let c = Cohort::build(SourceKind::EicuRaw, dir.path()).unwrap();
+    // "> 89" is the top code, not an issue; "unknown" is
+    assert_eq!(c.issues.counts.get("patient.age"), Some(&1));
+    assert!(
+        c.issues
+            .warnings()
+            .iter()
+            .any(|w| w.contains("patient.age") && w.contains("unknown")),
+        "{:?}",
+        c.issues.warnings()
+    );
+}

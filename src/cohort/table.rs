@@ -118,12 +118,19 @@ impl ParseIssues {
         match s.parse::<f64>() {
             Ok(v) if v.is_finite() => Some(v),
             _ => {
-                let key = format!("{table}.{column}");
-                *self.counts.entry(key.clone()).or_default() += 1;
-                self.examples.entry(key).or_insert_with(|| s.to_string());
+                self.note(table, column, s);
                 None
             }
         }
+    }
+
+    /// Count a cell that cannot be used (kept as missing), with its first example.
+    pub fn note(&mut self, table: &str, column: &str, example: &str) {
+        let key = format!("{table}.{column}");
+        *self.counts.entry(key.clone()).or_default() += 1;
+        self.examples
+            .entry(key)
+            .or_insert_with(|| example.to_string());
     }
 
     pub fn total(&self) -> u64 {
@@ -136,7 +143,7 @@ impl ParseIssues {
             .iter()
             .map(|(k, n)| {
                 format!(
-                    "warning: {n} unparseable cell(s) in {k} counted as missing (e.g. {:?})",
+                    "warning: {n} unparseable or impossible cell(s) in {k} counted as missing (e.g. {:?})",
                     self.examples.get(k).map(String::as_str).unwrap_or("")
                 )
             })

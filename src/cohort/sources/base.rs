@@ -92,6 +92,11 @@ pub fn read_stays(dir: &Path, issues: &mut ParseIssues) -> Result<Vec<StayInfo>>
         let hospital = issues
             .num("patient", "hospitalid", r.get(c_hosp))
             .unwrap_or(-1.0) as i64;
+        let age_text = text(r.get(c_age)).map(str::to_string);
+        // "> 89" is eICU's top code; any other non-number becomes missing, counted
+        if let Some(a) = age_text.as_deref().filter(|a| !a.starts_with('>')) {
+            issues.num("patient", "age", Some(a));
+        }
         stays.push(StayInfo {
             stay: stay as i64,
             health_system_stay: issues
@@ -102,7 +107,7 @@ pub fn read_stays(dir: &Path, issues: &mut ParseIssues) -> Result<Vec<StayInfo>>
             region: regions.get(&hospital).cloned(),
             unit_type: text(r.get(c_unit)).unwrap_or_default().to_string(),
             gender: text(r.get(c_gender)).map(str::to_string),
-            age_text: text(r.get(c_age)).map(str::to_string),
+            age_text,
             ethnicity: text(r.get(c_eth)).map(str::to_string),
             hospital_admit_offset: issues.num("patient", "hospitaladmitoffset", r.get(c_hao)),
             hospital_discharge_offset: issues.num(

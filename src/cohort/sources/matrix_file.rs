@@ -16,11 +16,12 @@ pub fn read(path: &Path, issues: &mut ParseIssues) -> Result<DesignMatrix> {
     }
     let names = schema::column_names();
     let is_parquet = path.extension().is_some_and(|e| e == "parquet");
-    let (columns, patients, regions) = if is_parquet {
+    let (mut columns, patients, regions) = if is_parquet {
         read_parquet(path, &names)?
     } else {
         read_csv(path, &names, issues)?
     };
+    check_values(path, &names, &mut columns, issues)?;
     let stay = &columns[names
         .iter()
         .position(|n| *n == "patientunitstayid")
@@ -42,6 +43,65 @@ pub fn read(path: &Path, issues: &mut ParseIssues) -> Result<DesignMatrix> {
         columns,
         meta,
     ))
+}
+
+/// A matrix must have rows and a 0/1 `death` for every stay (the outcome: a wrong label cannot
+/// be repaired, so it is an error naming the first one); any other binary column's value that is
+/// not 0 or 1 becomes missing and is counted in `issues`.
+fn check_values(
+    path: &Path,
+    names: &[&str],
+    columns: &mut [Vec<f64>],
+    issues: &mut ParseIssues,
+) -> Result<()> {
+    let n = columns.first().map_or(0, Vec::len);
+    if n == 0 {
+        return Err(Error::bad_file(
+            path,
+            "the design matrix has no rows (a header and nothing else)",
+        ));
+    }
+    let stay_col = names.iter().position(|c| *c == "patientunitstayid");
+    for (k, name) in names.iter().enumerate() {
+        let Some(col) = schema::column(name).filter(|c| c.is_binary()) else {
+            continue;
+        };
+        let is_label = col.kind == schema::Kind::Label;
+        let bad: Vec<usize> = (0..n)
+            .filter(|&i| {
+                let v = columns[k][i];
+                if is_label {
+                    v != 0.0 && v != 1.0
+                } else {
+                    !v.is_nan() && v != 0.0 && v != 1.0
+                }
+            })
+            .collect();
+        if let Some(&first) = bad.first() {
+            let v = columns[k][first];
+            let shown = if v.is_nan() {
+                "empty".to_string()
+            } else {
+                format!("{v}")
+            };
+            if is_label {
+                let stay = stay_col.map_or(f64::NAN, |s| columns[s][first]);
+                return Err(Error::bad_file(
+                    path,
+                    format!(
+                        "{name} must be 0 or 1 in every row: {} row(s) are not (first: data row {}, stay {stay}, value {shown})",
+                        bad.len(),
+                        first + 1
+                    ),
+                ));
+            }
+            for &i in &bad {
+                issues.note("matrix", name, &format!("{}", columns[k][i]));
+                columns[k][i] = f64::NAN;
+            }
+        }
+    }
+    Ok(())
 }
 
 type Cols = (
