@@ -147,9 +147,16 @@ fn failures_name_the_cell_and_line() {
     );
     let e = eng.run(&panics, &inputs("d", "p")).unwrap();
     match &e.status {
-        Status::Failed { cell, message, .. } => {
-            assert_eq!(*cell, 1);
+        Status::Failed {
+            cell,
+            line,
+            message,
+        } => {
+            assert_eq!((*cell, *line), (1, Some(2)), "{message}");
             assert!(message.contains("index out of bounds"), "{message}");
+            // the location is the notebook's, not the generated program's
+            assert!(message.contains("cell 1, line 2, column "), "{message}");
+            assert!(!message.contains("main.rs"), "{message}");
         }
         s => panic!("expected a panic, got {s:?}"),
     }
@@ -171,11 +178,38 @@ fn failures_name_the_cell_and_line() {
     }
     let syntax = notebook(tmp.path(), "nb_syntax", &["let a = 1;", "let = ;"]);
     match eng.run(&syntax, &inputs("d", "p")).unwrap().status {
-        Status::Failed { cell, message, .. } => {
-            assert!(cell == 1 && message.contains("syntax error"), "{message}")
+        Status::Failed {
+            cell,
+            line,
+            message,
+        } => {
+            assert!(cell == 1 && message.contains("syntax error"), "{message}");
+            assert_eq!(line, Some(1));
         }
         s => panic!("expected a syntax error, got {s:?}"),
     }
+    // a cell that never ends is stopped at the notebook's time limit, and named
+    let mut quick = eng.clone();
+    quick.timeout = std::time::Duration::from_secs(3);
+    let stuck = notebook(
+        tmp.path(),
+        "nb_stuck",
+        &[
+            "println!(\"started\");",
+            "std::thread::sleep(std::time::Duration::from_secs(600));",
+        ],
+    );
+    let t = std::time::Instant::now();
+    let e = quick.run(&stuck, &inputs("d", "p")).unwrap();
+    assert!(t.elapsed().as_secs() < 300, "killed, not waited for");
+    match &e.status {
+        Status::Failed { cell, message, .. } => {
+            assert_eq!(*cell, 1, "{message}");
+            assert!(message.contains("timed out after 3 s"), "{message}");
+        }
+        s => panic!("expected a timeout, got {s:?}"),
+    }
+    assert_eq!(cell(&e, 0).stdout, "started\n");
 }
 
 #[test]

@@ -162,7 +162,16 @@ pub fn install_panic_marker() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = std::io::stdout().flush();
-        eprintln!("@@synthehr-panic");
+        // the line of the generated program, which the engine maps back to cell and line
+        // (0 when the panic is inside a library)
+        let line = info
+            .location()
+            .filter(|l| l.file().ends_with("main.rs"))
+            .map_or(0, |l| l.line());
+        eprintln!("{PANIC_MARKER} {line}");
         default(info);
     }));
 }
+
+/// What the panic hook prints before the panic message: the marker, then a generated line.
+pub const PANIC_MARKER: &str = "@@synthehr-panic";

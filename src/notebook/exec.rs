@@ -6,6 +6,7 @@
 //! data fingerprint, the profile, and the contents of the LLM-cache entries the notebook read on
 //! its previous run — so new data or a refreshed LLM answer re-runs it, not only edited code.
 
+use super::display::PANIC_MARKER;
 use super::model::Notebook;
 use super::program::{self, Program, BEGIN, END};
 use crate::error::{Error, Result};
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RichOutput {
@@ -78,6 +79,8 @@ pub struct Engine {
     pub exec_cache: PathBuf,
     /// LLM cache root (entries the notebook read are hashed into the key).
     pub llm_cache: PathBuf,
+    /// How long one notebook program may run ([`TIMEOUT_ENV`], else [`DEFAULT_TIMEOUT`]).
+    pub timeout: Duration,
 }
 
 impl Engine {
@@ -90,6 +93,7 @@ impl Engine {
             exec_cache: target.join("notebook-exec"),
             target,
             llm_cache: project.join("cache").join("llm"),
+            timeout: timeout_from_env(),
         }
     }
 
@@ -192,19 +196,13 @@ impl Engine {
         let program = match program::generate(&cells) {
             Ok(p) => p,
             Err(e) => {
-                let msg = e.to_string();
-                let cell = msg
-                    .strip_prefix("invalid input: cell ")
-                    .and_then(|r| r.split(',').next())
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(0);
                 let e = self.finish(
                     &name,
                     key,
                     Status::Failed {
-                        cell,
-                        line: None,
-                        message: format!("syntax error: {msg}"),
+                        cell: e.cell,
+                        line: Some(e.line),
+                        message: format!("syntax error: {}", e.message),
                     },
                     vec![],
                     vec![],
@@ -234,23 +232,53 @@ impl Engine {
         };
         let build_ms = t.elapsed().as_secs_f64() * 1e3;
         std::fs::create_dir_all(&self.exec_cache).map_err(|e| Error::io(&self.exec_cache, e))?;
-        let log = self.exec_cache.join(format!("{stem}.llm-keys"));
-        let _ = std::fs::remove_file(&log);
+        // this run's own key log (deleted with the handle): two builds of one notebook at once
+        // never write into each other's list
+        let log = tempfile::Builder::new()
+            .prefix(&format!("{stem}."))
+            .suffix(".llm-keys")
+            .tempfile_in(&self.exec_cache)
+            .map_err(|e| Error::io(&self.exec_cache, e))?;
         let t = Instant::now();
-        let out = Command::new(&bin)
+        let mut child = Command::new(&bin);
+        child
             .current_dir(&self.project)
             .env(crate::project::PROJECT_ENV, &self.project)
             // only `inputs` (which the key covers) decide the effort, never the caller's shell
             .env_remove(crate::metrics::utility::EFFORT_ENV)
             .envs(inputs.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("SYNTHEHR_EXEC_LOG", &log)
-            .output()
+            .env("SYNTHEHR_EXEC_LOG", log.path());
+        let out = run_with_timeout(child, self.timeout)
             .map_err(|e| Error::Invalid(format!("cannot run {}: {e}", bin.display())))?;
         let run_ms = t.elapsed().as_secs_f64() * 1e3;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let outputs = split_outputs(&stdout, &stderr);
-        let status = if out.status.success() {
+        let mut outputs = split_outputs(&stdout, &stderr);
+        // a panic in a cell's own code: its generated line, back to the cell and line
+        let panicked_at = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix(PANIC_MARKER))
+            .filter_map(|l| l.trim().parse::<usize>().ok())
+            .find_map(|l| program.origin(l).map(|o| (l, o)));
+        if let Some((generated, o)) = panicked_at {
+            for c in outputs.iter_mut().filter(|c| c.cell == o.cell) {
+                c.stderr = c.stderr.replace(
+                    &format!("src/main.rs:{generated}:"),
+                    &format!("cell {}, line {}, column ", o.cell, o.line),
+                );
+            }
+        }
+        let status = if out.timed_out {
+            let running = outputs.iter().rev().find(|c| c.ms < 0.0).map(|c| c.cell);
+            Status::Failed {
+                cell: running.unwrap_or(0),
+                line: None,
+                message: format!(
+                    "timed out after {} s (stopped; set {TIMEOUT_ENV} to allow longer)",
+                    self.timeout.as_secs()
+                ),
+            }
+        } else if out.status.success() {
             Status::Ok
         } else {
             // the failing cell is the one that began and never ended
@@ -267,8 +295,8 @@ impl Engine {
                 .map(|c| c.stderr.trim().to_string())
                 .unwrap_or_default();
             Status::Failed {
-                cell: failing,
-                line: None,
+                cell: panicked_at.map_or(failing, |(_, o)| o.cell),
+                line: panicked_at.map(|(_, o)| o.line),
                 message: if msg.is_empty() {
                     format!("exited with {}", out.status)
                 } else {
@@ -276,7 +304,7 @@ impl Engine {
                 },
             }
         };
-        let mut llm_keys: Vec<String> = std::fs::read_to_string(&log)
+        let mut llm_keys: Vec<String> = std::fs::read_to_string(log.path())
             .unwrap_or_default()
             .lines()
             .map(str::to_string)
@@ -422,6 +450,73 @@ impl Engine {
     }
 }
 
+/// Environment variable: seconds a notebook program may run before it is stopped.
+pub const TIMEOUT_ENV: &str = "SYNTHEHR_NOTEBOOK_TIMEOUT";
+/// Default per-notebook limit: the slowest chapter takes minutes at full effort on 2 cores.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
+
+fn timeout_from_env() -> Duration {
+    let Ok(text) = std::env::var(TIMEOUT_ENV) else {
+        return DEFAULT_TIMEOUT;
+    };
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
+        _ => {
+            eprintln!(
+                "warning: {TIMEOUT_ENV}={text:?} is not a positive number of seconds; using {} s",
+                DEFAULT_TIMEOUT.as_secs()
+            );
+            DEFAULT_TIMEOUT
+        }
+    }
+}
+
+struct Finished {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    timed_out: bool,
+}
+
+/// Run a command to completion, or kill it after `limit`; its output is read on threads as it
+/// comes, so a chatty program cannot block on a full pipe.
+fn run_with_timeout(mut cmd: Command, limit: Duration) -> std::io::Result<Finished> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = child.stdout.take().map(|s| drain(Box::new(s)));
+    let err = child.stderr.take().map(|s| drain(Box::new(s)));
+    let started = Instant::now();
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if started.elapsed() >= limit {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait()?;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
+        h.and_then(|h| h.join().ok()).unwrap_or_default()
+    };
+    Ok(Finished {
+        status,
+        stdout: join(out),
+        stderr: join(err),
+        timed_out,
+    })
+}
+
 fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
     if std::fs::read(path).ok().as_deref() == Some(bytes) {
         return Ok(()); // keep the mtime: cargo does not rebuild
@@ -477,7 +572,7 @@ pub fn split_outputs(stdout: &str, stderr: &str) -> Vec<CellOutput> {
             let Some(i) = current else { continue };
             let Some(c) = cells.get_mut(&i) else { continue };
             if is_err {
-                if line != "@@synthehr-panic" {
+                if !line.starts_with(PANIC_MARKER) {
                     c.stderr.push_str(line);
                     c.stderr.push('\n');
                 }

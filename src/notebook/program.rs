@@ -6,7 +6,6 @@
 //! span, so the generated code keeps the author's text and every generated line maps back to a
 //! notebook cell and line for error messages.
 
-use crate::error::{Error, Result};
 use syn::parse::Parser;
 use syn::spanned::Spanned;
 
@@ -70,6 +69,23 @@ fn offset(text: &str, line: usize, col: usize) -> usize {
     text.len()
 }
 
+/// A cell that does not parse as Rust: where, and what the parser said.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cell {cell}, line {line}: {message}")]
+pub struct SyntaxError {
+    pub cell: usize,
+    pub line: usize,
+    pub message: String,
+}
+
+impl From<SyntaxError> for crate::error::Error {
+    fn from(e: SyntaxError) -> Self {
+        crate::error::Error::Invalid(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, SyntaxError>;
+
 /// A cell split into its parts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellCode {
@@ -100,10 +116,13 @@ pub fn split_cell(cell_index: usize, source: &str) -> Result<CellCode> {
             }
         })
         .collect();
-    let stmts = syn::Block::parse_within.parse_str(&code).map_err(|e| {
-        let at = e.span().start();
-        Error::Invalid(format!("cell {cell_index}, line {}: {e}", at.line))
-    })?;
+    let stmts = syn::Block::parse_within
+        .parse_str(&code)
+        .map_err(|e| SyntaxError {
+            cell: cell_index,
+            line: e.span().start().line,
+            message: e.to_string(),
+        })?;
     match stmts.last() {
         Some(syn::Stmt::Expr(expr, None)) => {
             let start = expr.span().start();
@@ -205,8 +224,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_the_cell_and_line() {
-        let e = split_cell(4, "let x = ;\n").unwrap_err().to_string();
-        assert!(e.contains("cell 4, line 1"), "{e}");
+        let e = split_cell(4, "\nlet x = ;\n").unwrap_err();
+        assert_eq!((e.cell, e.line), (4, 2), "{e}");
+        assert!(e.to_string().starts_with("cell 4, line 2: "), "{e}");
     }
 
     #[test]
