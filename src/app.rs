@@ -279,6 +279,9 @@ pub struct ThroughputOptions {
     pub out: PathBuf,
     /// Only print the table of `out`.
     pub table_only: bool,
+    /// Measure workloads that `out` holds already for this server setting (default: skip them,
+    /// so an interrupted benchmark resumes).
+    pub again: bool,
 }
 
 /// `synthehr throughput`: the benchmark that chooses the generation settings.
@@ -310,7 +313,7 @@ pub fn throughput(o: &ThroughputOptions) -> Result<()> {
                 "no --workload given (e.g. --workload group/f10/r20/constrained)".into(),
             ));
         }
-        read_all()?; // refuse to append to a file that is not ours before spending an hour
+        let before = read_all()?; // refuse a file that is not ours before spending an hour
         let profile = Profile::find(&o.llm.profile)?;
         let base_url = o
             .llm
@@ -346,7 +349,19 @@ pub fn throughput(o: &ThroughputOptions) -> Result<()> {
             workloads.iter().any(|w| !w.cell.decoding.is_free()),
         )?;
         let calls = o.calls.unwrap_or(slots).max(1);
+        let threads = fp.threads.unwrap_or(0);
         for w in &workloads {
+            let done = before
+                .iter()
+                .any(|m| m.workload == w.name() && (m.threads, m.slots) == (threads, slots as u32));
+            if done && !o.again {
+                eprintln!(
+                    "{} at {threads} × {slots}: measured already in {} (--again measures it anew)",
+                    w.name(),
+                    o.out.display()
+                );
+                continue;
+            }
             eprintln!("{} on {}: {calls} calls", w.name(), fp.label());
             let started = std::time::Instant::now();
             let progress = |done: usize, of: usize| {
@@ -822,12 +837,25 @@ pub fn build(
             models.join("; ")
         },
     };
-    let index = crate::report::render(&runs, &info, out)?;
-    println!("{}", crate::report::cells_line(out)?);
+    let rendered = crate::report::render(&runs, &info, out)?;
+    let index = rendered.index;
+    println!("{}", crate::results::cells_line(&rendered.results));
     println!("report: {}", index.display());
     if out == Path::new("target/report") || out == project.join("target/report") {
         let book = crate::report::build_book(project)?;
         println!("book: {}", book.display());
+    }
+    let corrupt = crate::results::corrupt_files(&rendered.results);
+    if !corrupt.is_empty() && !keep_going {
+        return Err(crate::Error::Cache(format!(
+            "{} corrupt cache entr{} replayed as corrupt cells (the report marks them): {}; \
+             restore a committed entry with `git checkout -- FILE`, or remove it with \
+             `synthehr cache prune --yes` and record it again with `synthehr generate` \
+             (--keep-going accepts the build as it is)",
+            corrupt.len(),
+            if corrupt.len() == 1 { "y" } else { "ies" },
+            corrupt.join(", ")
+        )));
     }
     if failed.is_empty() || keep_going {
         Ok(())

@@ -31,8 +31,16 @@ pub enum Error {
     Cache(String),
     /// A cache file that exists but cannot be used (truncated, not JSON, wrong key, an edited or
     /// empty answer): an error naming the file, never a "missing" call.
-    #[error("corrupt cache entry {0}")]
-    CorruptEntry(String),
+    #[error(
+        "corrupt cache entry {}: {why} (repair: `git checkout -- {}` restores a committed entry; \
+         or `synthehr cache prune --yes` removes it and `synthehr generate` records it again)",
+        file.display(),
+        file.display()
+    )]
+    CorruptEntry { file: PathBuf, why: String },
+    /// Replay needed an answer the cache does not hold (not generated yet).
+    #[error("replay miss: key {key} for {cell}")]
+    ReplayMiss { key: String, cell: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

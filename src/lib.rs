@@ -17,6 +17,7 @@ pub mod paper;
 pub mod plot;
 pub mod project;
 pub mod report;
+pub mod results;
 pub mod study;
 
 pub use error::{Error, Result};

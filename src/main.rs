@@ -89,6 +89,10 @@ struct ThroughputArgs {
     /// Only print the table of --out.
     #[arg(long)]
     table_only: bool,
+    /// Measure again what --out holds already for this server setting (default: skip it, so
+    /// an interrupted benchmark resumes where it stopped).
+    #[arg(long)]
+    again: bool,
     /// Profile whose seed and member pool the requests are planned from.
     #[arg(long, default_value = "local")]
     profile: String,
@@ -270,6 +274,7 @@ fn main() -> ExitCode {
             calls: t.calls,
             out: t.out,
             table_only: t.table_only,
+            again: t.again,
         }),
         Command::Baselines {
             profile,

@@ -160,7 +160,10 @@ impl Evaluation {
     pub fn point(&self) -> crate::findings::Point {
         let mia = self.mia();
         crate::findings::Point {
-            generated: !matches!(self.result.status, CellStatus::Incomplete { .. }),
+            generated: matches!(
+                self.result.status,
+                CellStatus::Complete | CellStatus::BudgetReached | CellStatus::GaveUp
+            ),
             avg_kl: self.fidelity.as_ref().map(|f| f.avg_kl),
             avg_kl_present: self.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
             tstr_auroc: self
@@ -345,45 +348,65 @@ impl Study {
     /// Emit an evaluation as a machine-readable output (`RESULT_MIME`); the build collects
     /// these from every chapter into `results.json` (the report does not display them).
     pub fn record(&self, model: &ModelFingerprint, cell: &Cell, e: &Evaluation) {
-        let est = |x: Option<&Estimate>| {
-            x.map(|e| serde_json::json!({"value": e.value, "lo": e.lo, "hi": e.hi, "positives": e.positives, "negatives": e.negatives}))
-        };
+        let rec = self.result_record(model, cell, e);
+        if let Ok(json) = serde_json::to_string(&rec) {
+            crate::notebook::display::emit(RESULT_MIME, &json);
+        }
+    }
+
+    /// The typed results record of an evaluation.
+    pub fn result_record(
+        &self,
+        model: &ModelFingerprint,
+        cell: &Cell,
+        e: &Evaluation,
+    ) -> crate::results::ResultRecord {
+        use crate::results::{CellState, Interval, ResultRecord};
+        let est = |x: Option<&Estimate>| x.map(Interval::from);
         let attack = e
             .privacy
             .as_ref()
             .and_then(|p| p.attacks.iter().find(|a| a.name == "dcr"));
         let r = &e.result;
-        let v = serde_json::json!({
-            "model": model.label(),
-            "profile": self.profile.name,
-            "data_fingerprint": self.cohort.matrix.fingerprint(),
-            "stage": cell.stage,
-            "strategy": cell.strategy.name(),
-            "features": cell.features,
-            "rows": cell.rows,
-            "replicate": cell.replicate,
-            "decoding": cell.decoding.name(),
-            "status": Study::status(r),
-            "calls": r.calls,
-            "valid_rows": r.valid_rows,
-            "valid_rate": r.valid_rate,
-            // valid rows whose window summaries contradict each other (kept, counted)
-            "inconsistent_rows": r.rows.inconsistent,
-            "inconsistent_rate": r.rows.inconsistent_rate(),
-            "rejections": r.rows.rejects.iter().map(|(k, n)| (k.name().to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-            "prompt_tokens": r.prompt_tokens,
-            "completion_tokens": r.completion_tokens,
-            "avg_kl": e.fidelity.as_ref().map(|f| f.avg_kl),
-            "avg_kl_present": e.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
-            "kl_estimator": e.fidelity.as_ref().map(|f| f.estimator),
-            "within_auroc": est(e.within.as_ref().and_then(|u| u.auroc.as_ref())),
-            "tstr_auroc": est(e.tstr.as_ref().and_then(|u| u.auroc.as_ref())),
-            "tstr_auprc": est(e.tstr.as_ref().and_then(|u| u.auprc.as_ref())),
-            "mia_auroc": est(attack.and_then(|a| a.auroc.as_ref())),
-            "mia_advantage": est(attack.and_then(|a| a.advantage.as_ref())),
-            "mia_risk": est(attack.and_then(|a| a.risk.as_ref())),
-        });
-        crate::notebook::display::emit(RESULT_MIME, &v.to_string());
+        let state = CellState::of(&r.status);
+        ResultRecord {
+            model: model.label(),
+            profile: self.profile.name.clone(),
+            data_fingerprint: self.cohort.matrix.fingerprint(),
+            stage: cell.stage.clone(),
+            strategy: cell.strategy.name().into(),
+            features: cell.features,
+            rows: cell.rows,
+            replicate: cell.replicate,
+            decoding: cell.decoding.name().into(),
+            status: state.text(),
+            state,
+            calls: r.calls,
+            valid_rows: r.valid_rows,
+            valid_rate: r.valid_rate,
+            inconsistent_rows: r.rows.inconsistent,
+            inconsistent_rate: r.rows.inconsistent_rate(),
+            rejections: r
+                .rows
+                .rejects
+                .iter()
+                .map(|(k, n)| (k.name().to_string(), *n))
+                .collect(),
+            prompt_tokens: r.prompt_tokens,
+            completion_tokens: r.completion_tokens,
+            avg_kl: e.fidelity.as_ref().map(|f| f.avg_kl),
+            avg_kl_present: e.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
+            kl_estimator: e
+                .fidelity
+                .as_ref()
+                .and_then(|f| serde_json::to_value(f.estimator).ok()),
+            within_auroc: est(e.within.as_ref().and_then(|u| u.auroc.as_ref())),
+            tstr_auroc: est(e.tstr.as_ref().and_then(|u| u.auroc.as_ref())),
+            tstr_auprc: est(e.tstr.as_ref().and_then(|u| u.auprc.as_ref())),
+            mia_auroc: est(attack.and_then(|a| a.auroc.as_ref())),
+            mia_advantage: est(attack.and_then(|a| a.advantage.as_ref())),
+            mia_risk: est(attack.and_then(|a| a.risk.as_ref())),
+        }
     }
 
     /// The synthetic rows of a replayed cell as a frame.
@@ -404,14 +427,7 @@ impl Study {
 
     /// Status text of a replayed cell.
     pub fn status(r: &CellResult) -> String {
-        match &r.status {
-            CellStatus::Complete => "complete".into(),
-            CellStatus::BudgetReached => "call budget reached".into(),
-            CellStatus::GaveUp => "gave up (valid-row rate near zero)".into(),
-            CellStatus::Incomplete { missing } => {
-                format!("not generated yet ({} call(s) missing)", missing.len())
-            }
-        }
+        crate::results::CellState::of(&r.status).text()
     }
 
     /// The columns of a feature count (top-k + death).

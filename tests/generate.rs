@@ -298,6 +298,21 @@ async fn a_run_fills_the_cache_without_real_rows_and_replays_identically() {
         }
         other => panic!("expected incomplete, got {other:?}"),
     }
+
+    // a damaged entry makes the cell corrupt, naming the file: never "not generated yet"
+    let damaged = Cache::new(dir.path()).path_for(&r.keys[1]);
+    let bytes = std::fs::read(&damaged).unwrap();
+    std::fs::write(&damaged, &bytes[..bytes.len() / 3]).unwrap();
+    match run_cell(&rep, &prof, &big, &p, &NoProgress)
+        .await
+        .unwrap()
+        .status
+    {
+        CellStatus::Corrupt { file, why } => {
+            assert_eq!(file, damaged, "{why}");
+        }
+        other => panic!("expected corrupt, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -470,7 +485,7 @@ async fn the_grammar_selftest_fails_closed_on_a_server_that_ignores_grammars() {
         synthehr::generate::grammar::SELFTEST_GRAMMAR,
         "{body}"
     );
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert!(Cache::new(dir.path()).files().is_empty());
 
     // a server that obeys it
     let obeying = stub::start(vec![Reply::ok(&openai_body("20250425"))]).await;
@@ -650,12 +665,7 @@ async fn the_throughput_benchmark_warms_the_slots_then_measures_uncached_calls()
     assert_eq!(m.prompt_evaluated, Some(2 + 3 + 4));
     assert_eq!(m.cpu_s, None);
     // nothing was cached
-    assert_eq!(
-        std::fs::read_dir(dir.path())
-            .map(|d| d.count())
-            .unwrap_or(0),
-        0
-    );
+    assert!(Cache::new(dir.path()).files().is_empty());
 }
 
 /// The binary finds its project at run time: copied elsewhere and run from a copy of the tree's

@@ -433,7 +433,7 @@ async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
         "{r}"
     );
     assert!(!r.is_ok());
-    assert!(matches!(cache.get(&bad_key), Lookup::Corrupt(_)));
+    assert!(matches!(cache.get(&bad_key), Lookup::Corrupt { .. }));
 
     let replay = client(
         ProviderKind::OpenaiCompatible,
@@ -448,6 +448,10 @@ async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
         .to_string();
     assert!(err.contains("corrupt cache entry"), "{err}");
     assert!(err.contains(&bad_key), "names the file: {err}");
+    assert!(
+        err.contains("repair: `git checkout -- "),
+        "says how to repair: {err}"
+    );
 
     // an edited answer (one changed digit) and an emptied one are corrupt too, not served
     for (what, edit) in [("edited", "fine!"), ("emptied", "")] {
@@ -456,7 +460,7 @@ async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
         let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         v["response"]["text"] = json!(edit);
         std::fs::write(&p, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
-        let Lookup::Corrupt(why) = cache.get(&e2.key) else {
+        let Lookup::Corrupt { why, .. } = cache.get(&e2.key) else {
             panic!("{what} answer served");
         };
         assert!(

@@ -67,9 +67,23 @@ fn execution(name: &str, title: &str) -> Execution {
                     },
                     RichOutput {
                         mime: synthehr::study::RESULT_MIME.into(),
-                        content: serde_json::json!({"model": "m", "stage": "s", "strategy": "group", "features": 10, "rows": 200, "replicate": 0,
-                            "avg_kl": 0.25, "tstr_auroc": {"value": 0.7, "lo": 0.6, "hi": 0.8}, "note": name})
-                        .to_string(),
+                        content: serde_json::to_string(&synthehr::results::ResultRecord {
+                            model: "m".into(),
+                            profile: name.into(),
+                            stage: "s".into(),
+                            strategy: "group".into(),
+                            features: 10,
+                            rows: 200,
+                            avg_kl: Some(0.25),
+                            tstr_auroc: Some(synthehr::results::Interval {
+                                value: 0.7,
+                                lo: 0.6,
+                                hi: 0.8,
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        })
+                        .unwrap(),
                     },
                 ],
                 ..Default::default()
@@ -101,6 +115,7 @@ fn render_two(dir: &Path, exec: impl Fn(&str, &str) -> Execution) -> synthehr::R
         },
         &dir.join("target").join("report"),
     )
+    .map(|r| r.index)
 }
 
 fn site() -> (tempfile::TempDir, PathBuf) {
@@ -319,6 +334,108 @@ fn chromium_renders_the_report_from_file_urls() {
     );
 }
 
+/// Every URL a page asked for in a netlog (chromium's `--log-net-log`), but file:// and the
+/// browser's own schemes. The browser's background requests (update checks, account probes) are
+/// not the page's: they run at IDLE priority, a page's loads and fetches above it.
+fn network_requests(netlog: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(netlog).unwrap_or_else(|_| {
+        // a netlog cut short at exit lacks its closing brackets
+        serde_json::from_str(&format!("{}]}}", netlog.trim_end().trim_end_matches(','))).unwrap()
+    });
+    let mut urls = Vec::new();
+    for e in v["events"].as_array().into_iter().flatten() {
+        let by_page = e["params"]["priority"]
+            .as_str()
+            .is_some_and(|p| p != "IDLE");
+        if let Some(u) = e["params"]["url"].as_str().filter(|_| by_page) {
+            let local = [
+                "file:",
+                "data:",
+                "about:",
+                "chrome:",
+                "chrome-extension:",
+                "devtools:",
+            ];
+            if !local.iter().any(|p| u.starts_with(p)) {
+                urls.push(u.to_string());
+            }
+        }
+    }
+    urls.sort();
+    urls.dedup();
+    urls
+}
+
+#[test]
+fn the_book_and_the_report_load_nothing_from_the_network() {
+    let Some(bin) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is missing in CI"
+        );
+        eprintln!("chromium not installed: browser test skipped (apt-get install -y chromium)");
+        return;
+    };
+    let (dir, index) = site();
+    // the check itself can fail: a page with a remote image is caught
+    let leaky = dir.path().join("leaky.html");
+    std::fs::write(
+        &leaky,
+        r#"<html><body><img src="https://example.com/x.png"></body></html>"#,
+    )
+    .unwrap();
+    let book = synthehr::report::build_book(dir.path()).unwrap();
+    let chapter = book.with_file_name("01-a.html");
+    let html = std::fs::read_to_string(&chapter).unwrap();
+    assert!(html.contains("language-rust"), "the page has a code block");
+    assert!(
+        !html.contains("class=\"playground\""),
+        "code blocks are not runnable"
+    );
+    let pages = [
+        ("leaky", &leaky),
+        ("report", &index),
+        ("book", &book),
+        ("chapter", &chapter),
+    ];
+    for (name, page) in pages {
+        let netlog = dir.path().join(format!("{name}.netlog.json"));
+        let out = std::process::Command::new(&bin)
+            .args(HEADLESS)
+            .args(["--disable-component-update", "--disable-sync"])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join(format!("profile-net-{name}")).display()
+            ))
+            .arg(format!("--log-net-log={}", netlog.display()))
+            .arg("--virtual-time-budget=5000")
+            .arg("--dump-dom")
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let log = std::fs::read_to_string(&netlog).unwrap();
+        assert!(
+            log.contains("file://"),
+            "{name}: the netlog saw the page load"
+        );
+        let remote = network_requests(&log);
+        if name == "leaky" {
+            assert_eq!(
+                remote,
+                vec!["https://example.com/x.png"],
+                "the netlog check works"
+            );
+        } else {
+            assert!(remote.is_empty(), "{name} requested {remote:?}");
+        }
+    }
+}
+
 #[test]
 fn the_mdbook_edition_builds_with_search_and_every_chapter() {
     let (dir, _) = site();
@@ -354,10 +471,11 @@ fn results_are_collected_into_json_and_csv_not_shown() {
     let out = index.parent().unwrap();
     let j: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(j["schema"], 2);
+    assert_eq!(j["schema"], 3);
     // both chapters evaluated the same cell: one entry, the last one wins
     assert_eq!(j["cells"].as_array().unwrap().len(), 1);
-    assert_eq!(j["cells"][0]["note"], "02-b.ipynb");
+    assert_eq!(j["cells"][0]["profile"], "02-b.ipynb");
+    assert_eq!(j["cells"][0]["state"]["kind"], "complete");
     assert_eq!(j["paper"]["table1"]["group"]["avg_kl"], 0.2963);
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert!(
@@ -375,29 +493,4 @@ fn results_are_collected_into_json_and_csv_not_shown() {
             "{page} shows the machine-readable result"
         );
     }
-}
-
-#[test]
-fn the_build_summarises_cells_by_status_and_missing_calls() {
-    let dir = tempfile::tempdir().unwrap();
-    let cells = serde_json::json!({"schema": 2, "cells": [
-        {"status": "complete"},
-        {"status": "call budget reached"},
-        {"status": "call budget reached"},
-        {"status": "gave up (valid-row rate near zero)"},
-        {"status": "not generated yet (3 call(s) missing)"},
-        {"status": "not generated yet (19 call(s) missing)"},
-    ]});
-    std::fs::write(dir.path().join("results.json"), cells.to_string()).unwrap();
-    let line = synthehr::report::cells_line(dir.path()).unwrap();
-    assert_eq!(
-        line,
-        "LLM cells: 6 (call budget reached 2, complete 1, gave up 1, not generated yet 2), \
-         22 call(s) not in the cache yet; replayed from the cache, no request sent"
-    );
-    std::fs::write(dir.path().join("results.json"), "{not json").unwrap();
-    let err = synthehr::report::cells_line(dir.path())
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("results.json"), "{err}");
 }

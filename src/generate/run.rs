@@ -24,6 +24,8 @@ pub enum CellStatus {
     GaveUp,
     /// Replay found calls missing from the cache.
     Incomplete { missing: Vec<String> },
+    /// Replay found a cache file it cannot use: never shown as "not generated yet".
+    Corrupt { file: PathBuf, why: String },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,8 +113,12 @@ pub async fn run_cell(
         };
         let entry = match entry {
             Ok(e) => e,
-            Err(Error::Cache(msg)) if client.config().mode == CacheMode::Replay => {
-                let mut missing = vec![format!("call {} ({msg})", call.index)];
+            Err(Error::CorruptEntry { file, why }) if client.config().mode == CacheMode::Replay => {
+                status = Some(CellStatus::Corrupt { file, why });
+                break;
+            }
+            Err(miss @ Error::ReplayMiss { .. }) if client.config().mode == CacheMode::Replay => {
+                let mut missing = vec![format!("call {} ({miss})", call.index)];
                 for j in call.index + 1..cell.nominal_calls().max(call.index + 1) {
                     let c =
                         plan_call_as(profile, cell, pool, j, client.config().constraint_form())?;

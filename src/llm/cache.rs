@@ -91,7 +91,10 @@ pub enum Lookup {
     Hit(Box<Entry>),
     Miss,
     /// The file exists but cannot be used (truncated, garbage, wrong key); never served.
-    Corrupt(String),
+    Corrupt {
+        file: PathBuf,
+        why: String,
+    },
 }
 
 /// The advisory lock file at the cache root (never committed, never an entry).
@@ -129,11 +132,16 @@ impl Cache {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
-            Err(e) => return Lookup::Corrupt(format!("{}: {e}", path.display())),
+            Err(e) => {
+                return Lookup::Corrupt {
+                    file: path,
+                    why: e.to_string(),
+                }
+            }
         };
         match check_entry(&bytes, Some(key)) {
             Ok(entry) => Lookup::Hit(Box::new(entry)),
-            Err(why) => Lookup::Corrupt(format!("{}: {why}", path.display())),
+            Err(why) => Lookup::Corrupt { file: path, why },
         }
     }
 

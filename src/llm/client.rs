@@ -297,19 +297,22 @@ impl LlmClient {
                 self.counters.hits.fetch_add(1, Ordering::Relaxed);
                 Ok(Some(*e))
             }
-            Lookup::Corrupt(why) if self.cfg.mode == CacheMode::Replay => {
-                Err(Error::CorruptEntry(why))
+            Lookup::Corrupt { file, why } if self.cfg.mode == CacheMode::Replay => {
+                Err(Error::CorruptEntry { file, why })
             }
-            Lookup::Corrupt(why) => {
+            Lookup::Corrupt { file, why } => {
                 if warn {
-                    eprintln!("warning: corrupt cache entry will be re-recorded: {why}");
+                    eprintln!(
+                        "warning: corrupt cache entry will be re-recorded: {}: {why}",
+                        file.display()
+                    );
                 }
                 Ok(None)
             }
-            Lookup::Miss if self.cfg.mode == CacheMode::Replay => Err(Error::Cache(format!(
-                "replay miss: key {key} for {}",
-                provenance.cell
-            ))),
+            Lookup::Miss if self.cfg.mode == CacheMode::Replay => Err(Error::ReplayMiss {
+                key: key.to_string(),
+                cell: provenance.cell.to_string(),
+            }),
             Lookup::Miss => Ok(None),
         }
     }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::notebook::display::label_of;
 use crate::notebook::{Execution, Notebook, Status};
+use crate::results::ResultRecord;
 use minijinja::{context, Environment};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -115,7 +116,7 @@ pub fn render(
     runs: &[(PathBuf, Notebook, Execution)],
     info: &RunInfo,
     out: &Path,
-) -> Result<PathBuf> {
+) -> Result<Rendered> {
     let mut env = Environment::new();
     for (n, t) in TEMPLATES {
         env.add_template(n, t)
@@ -162,11 +163,11 @@ pub fn render(
         .collect();
     let (mut fig, mut tbl) = (0, 0);
     let mut book_pages: Vec<(Chapter, Vec<Block>)> = Vec::new();
-    let mut results: Vec<serde_json::Value> = Vec::new();
+    let mut results: Vec<ResultRecord> = Vec::new();
     let layout = env
         .get_template("layout.html")
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    for ((_, nb, e), ch) in runs.iter().zip(&chapters) {
+    for ((nb_path, nb, e), ch) in runs.iter().zip(&chapters) {
         let mut blocks = Vec::new();
         let blank = |kind: &'static str, cell: usize| Block {
             kind,
@@ -219,9 +220,14 @@ pub fn render(
                 }
                 for r in &out.rich {
                     if r.mime == crate::study::RESULT_MIME {
-                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.content) {
-                            results.push(v);
-                        }
+                        let rec =
+                            serde_json::from_str::<ResultRecord>(&r.content).map_err(|e| {
+                                Error::Invalid(format!(
+                                    "{}: cell {ci} emitted a malformed results record ({e})",
+                                    nb_path.display()
+                                ))
+                            })?;
+                        results.push(rec);
                         continue;
                     }
                     if r.mime == "image/svg+xml" {
@@ -323,7 +329,26 @@ pub fn render(
     write_atomic(&path, page.as_bytes())?;
     write_book_source(&book_pages, info, &out.with_file_name("book-src"))?;
     write_results(&results, info, out)?;
-    Ok(path)
+    Ok(Rendered {
+        index: path,
+        results: dedup(results),
+    })
+}
+
+/// What a render produced: the index page and the results records it wrote.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub index: PathBuf,
+    /// One per (model, cell): the last evaluation of a cell wins.
+    pub results: Vec<ResultRecord>,
+}
+
+fn dedup(results: Vec<ResultRecord>) -> Vec<ResultRecord> {
+    let mut cells = std::collections::BTreeMap::new();
+    for r in results {
+        cells.insert(r.cell_key(), r);
+    }
+    cells.into_values().collect()
 }
 
 /// Where each labelled figure and table is: label → (kind, number, chapter file stem).
@@ -394,63 +419,12 @@ fn paper_numbers() -> serde_json::Value {
     serde_json::from_str(crate::paper::REFERENCE_JSON).unwrap_or(serde_json::Value::Null)
 }
 
-/// One line on the LLM cells of a build, read back from its `results.json`: cells per status and
-/// the calls still missing — what a reviewer checks after an offline build.
-pub fn cells_line(out: &Path) -> Result<String> {
-    let path = out.join("results.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let doc: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-    let mut by_status: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut missing = 0;
-    for c in doc["cells"].as_array().into_iter().flatten() {
-        let status = c["status"].as_str().unwrap_or("unknown");
-        // "gave up (valid-row rate near zero)", "not generated yet (3 call(s) missing)"
-        let (name, detail) = status.split_once(" (").unwrap_or((status, ""));
-        *by_status.entry(name.to_string()).or_default() += 1;
-        if name == "not generated yet" {
-            missing += detail
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0);
-        }
-    }
-    let total: usize = by_status.values().sum();
-    let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    Ok(format!(
-        "LLM cells: {total} ({}){}; replayed from the cache, no request sent",
-        parts.join(", "),
-        if missing > 0 {
-            format!(", {missing} call(s) not in the cache yet")
-        } else {
-            String::new()
-        }
-    ))
-}
-
 /// `results.json` (schema in the README) and a flat `results.csv`, one entry per experiment
 /// cell and model (the last evaluation of a cell wins when several chapters evaluate it).
-fn write_results(results: &[serde_json::Value], info: &RunInfo, out: &Path) -> Result<()> {
-    let key = |v: &serde_json::Value| {
-        format!(
-            "{}|{}|{}|{}|{}|{}|{}",
-            v["model"],
-            v["stage"],
-            v["strategy"],
-            v["features"],
-            v["rows"],
-            v["replicate"],
-            v["decoding"]
-        )
-    };
-    let mut cells: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
-    for v in results {
-        cells.insert(key(v), v.clone());
-    }
-    let cells: Vec<serde_json::Value> = cells.into_values().collect();
+fn write_results(results: &[ResultRecord], info: &RunInfo, out: &Path) -> Result<()> {
+    let cells = dedup(results.to_vec());
     let doc = serde_json::json!({
-        "schema": 2,
+        "schema": 3,
         "data_fingerprint": info.fingerprint,
         "profile": info.profile,
         "models": info.models,
@@ -484,7 +458,9 @@ fn write_results(results: &[serde_json::Value], info: &RunInfo, out: &Path) -> R
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(cols)
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    for c in &cells {
+    for rec in &cells {
+        // the flat view of the typed record: intervals by their value
+        let c = serde_json::to_value(rec).map_err(|e| Error::Invalid(e.to_string()))?;
         let row: Vec<String> = cols
             .iter()
             .map(|k| match &c[*k] {
