@@ -4,6 +4,7 @@
 //! typed end to end, so nothing downstream parses status text back.
 
 use crate::generate::run::CellStatus;
+use crate::metrics::fidelity::KlReference;
 use crate::metrics::stats::Estimate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -115,6 +116,11 @@ pub struct ResultRecord {
     pub completion_tokens: u64,
     pub avg_kl: Option<f64>,
     pub avg_kl_present: Option<f64>,
+    /// Real-vs-real KL of member rows at this cell's valid-row count (median and 95% interval
+    /// over seeded draws): KL depends on sample size, so it is read against this.
+    pub kl_reference: Option<KlReference>,
+    /// `avg_kl` − `kl_reference.value`.
+    pub excess_kl: Option<f64>,
     pub kl_estimator: Option<serde_json::Value>,
     pub within_auroc: Option<Interval>,
     pub tstr_auroc: Option<Interval>,
@@ -122,6 +128,11 @@ pub struct ResultRecord {
     pub mia_auroc: Option<Interval>,
     pub mia_advantage: Option<Interval>,
     pub mia_risk: Option<Interval>,
+    /// Members the DCR attack flags at a 1% false-positive rate.
+    pub mia_tpr_at_1pct_fpr: Option<Interval>,
+    /// Share of the answers' record lines that copied a row shown in the prompt, before the
+    /// copy filter removed them (the filtered release is what the attack sees).
+    pub copied_line_rate: Option<f64>,
 }
 
 impl ResultRecord {

@@ -11,7 +11,9 @@ use crate::generate::run::{run_cell, CellResult, CellStatus, NoProgress};
 use crate::generate::{Cell, Profile, Strategy};
 use crate::llm::{Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, RetryPolicy};
 use crate::metrics::fairness::{fairness, Fairness};
-use crate::metrics::fidelity::{fidelity, Fidelity, KlEstimator};
+use crate::metrics::fidelity::{
+    fidelity, kl_reference, Fidelity, KlEstimator, KlReference, KL_REFERENCE_DRAWS,
+};
 use crate::metrics::privacy::{privacy, Privacy};
 use crate::metrics::stats::Estimate;
 use crate::metrics::utility::{self, UtilityOptions, UtilityResult};
@@ -112,6 +114,9 @@ pub struct Evaluation {
     pub privacy: Option<Privacy>,
     /// TSTR scores on the holdout rows (for per-group AUROC).
     pub tstr_scores: Option<Vec<f64>>,
+    /// Real-vs-real KL of member rows at this cell's valid-row count: what the KL is read
+    /// against (`metrics::fidelity::kl_reference`).
+    pub kl_reference: Option<KlReference>,
 }
 
 impl Evaluation {
@@ -148,6 +153,16 @@ impl Evaluation {
             .as_ref()
             .map(|f| fmt(f.avg_kl, 4))
             .unwrap_or_else(|| "—".into())
+    }
+    /// The matched-n real-vs-real reference: "0.4123 [0.3801, 0.4502]".
+    pub fn kl_reference(&self) -> String {
+        self.kl_reference
+            .map(|r| format!("{} [{}, {}]", fmt(r.value, 4), fmt(r.lo, 4), fmt(r.hi, 4)))
+            .unwrap_or_else(|| "—".into())
+    }
+    /// KL minus its matched-n reference (what sample size alone does not explain).
+    pub fn excess_kl(&self) -> Option<f64> {
+        Some(self.fidelity.as_ref()?.avg_kl - self.kl_reference?.value)
     }
     /// Average KL on present values only (the missing bin dropped).
     pub fn avg_kl_present(&self) -> String {
@@ -306,6 +321,7 @@ impl Study {
             within: None,
             privacy: None,
             tstr_scores: None,
+            kl_reference: None,
         };
         if e.result.valid_rows < crate::metrics::MIN_ROWS {
             self.record(model, cell, &e);
@@ -315,6 +331,14 @@ impl Study {
         let holdout = self.holdout(&cols)?;
         let synth = Study::frame(&e.result);
         e.fidelity = Some(fidelity(&holdout, &synth, &KlEstimator::default()));
+        e.kl_reference = kl_reference(
+            &self.members(&cols)?,
+            &holdout,
+            synth.n_rows(),
+            opt.resamples.min(KL_REFERENCE_DRAWS),
+            opt.seed ^ synth.n_rows() as u64,
+            &KlEstimator::default(),
+        );
         let feats = utility::features_of(&synth, &[]);
         let (tstr, scores) = utility::train_test_scores("tstr", &synth, &holdout, &feats, opt);
         e.tstr = Some(tstr);
@@ -396,6 +420,8 @@ impl Study {
             completion_tokens: r.completion_tokens,
             avg_kl: e.fidelity.as_ref().map(|f| f.avg_kl),
             avg_kl_present: e.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
+            kl_reference: e.kl_reference,
+            excess_kl: e.excess_kl(),
             kl_estimator: e
                 .fidelity
                 .as_ref()
@@ -406,6 +432,8 @@ impl Study {
             mia_auroc: est(attack.and_then(|a| a.auroc.as_ref())),
             mia_advantage: est(attack.and_then(|a| a.advantage.as_ref())),
             mia_risk: est(attack.and_then(|a| a.risk.as_ref())),
+            mia_tpr_at_1pct_fpr: est(attack.and_then(|a| a.tpr_at_1pct_fpr.as_ref())),
+            copied_line_rate: r.copied_line_rate(),
         }
     }
 

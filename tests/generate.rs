@@ -452,6 +452,8 @@ async fn a_copied_example_row_never_reaches_the_cache() {
     let text = std::fs::read_to_string(&files[0]).unwrap();
     assert!(!text.contains(&copied), "the copied real row was cached");
     assert!(text.contains("\"redacted_lines\": 1"), "{text}");
+    // the copy still counts in the pre-filter copy rate: 1 of 2 record lines
+    assert_eq!(r.copied_line_rate(), Some(0.5));
     // replay counts it the same way
     let again = run_cell(
         &client("http://127.0.0.1:9", dir.path(), CacheMode::Replay),

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use serde_json::Value;
 use synthehr::metrics::fidelity::{self, KlEstimator};
+use synthehr::metrics::privacy;
 use synthehr::metrics::stats;
 
 fn golden() -> Value {
@@ -118,6 +119,24 @@ fn ranking_matches_sklearn() {
             r["auprc"].as_f64().unwrap(),
             "AUPRC (sklearn average_precision_score)",
         );
+        close(
+            stats::max_tpr_minus_fpr(&y, &s).unwrap(),
+            r["advantage"].as_f64().unwrap(),
+            "membership advantage (max TPR - FPR over sklearn roc_curve)",
+        );
+        for (f, key) in [
+            (
+                privacy::tpr_at_1pct_fpr as fn(&[f64], &[f64]) -> _,
+                "tpr_at_1pct_fpr",
+            ),
+            (privacy::tpr_at_5pct_fpr, "tpr_at_5pct_fpr"),
+        ] {
+            close(
+                f(&y, &s).unwrap(),
+                r[key].as_f64().unwrap(),
+                "TPR at fixed FPR (numpy quantile of the negatives)",
+            );
+        }
     }
 }
 

@@ -190,3 +190,35 @@ fn fairness_reports_every_group_and_the_gap() {
         "{small:?}"
     );
 }
+
+#[test]
+fn the_matched_n_kl_reference_shrinks_with_n_and_explains_small_cells() {
+    use synthehr::metrics::fidelity::kl_reference;
+    let (c, s) = demo();
+    let names = schema::top_k(10);
+    let members = Frame::from_matrix(&c.matrix, &s.train, &names).unwrap();
+    let holdout = Frame::from_matrix(&c.matrix, &s.test, &names).unwrap();
+    let est = KlEstimator::default();
+    let at = |n: usize| kl_reference(&members, &holdout, n, 40, 7, &est).unwrap();
+    let (small, mid, all) = (at(16), at(200), at(members.n_rows()));
+    for r in [small, mid, all] {
+        assert!(r.lo <= r.value && r.value <= r.hi, "{r:?}");
+        assert_eq!(r.draws, 40);
+    }
+    // 16 real rows leave most decile bins empty: ~2 nats, far above what 200 rows score
+    assert!(small.value > 1.0, "{small:?}");
+    assert!(small.value > 3.0 * mid.value, "{small:?} vs {mid:?}");
+    assert!(mid.value > all.value, "{mid:?} vs {all:?}");
+    // every member once: no draw differs
+    assert!((all.hi - all.lo).abs() < 1e-12, "{all:?}");
+    assert_eq!(
+        all.value,
+        fidelity(&holdout, &members, &est).avg_kl,
+        "the full pool is the pool's own KL"
+    );
+    // seeded; more rows than members are drawn with replacement; nothing to draw is None
+    assert_eq!(at(16), small);
+    let over = kl_reference(&members, &holdout, members.n_rows() * 2, 10, 7, &est).unwrap();
+    assert_eq!(over.n, members.n_rows() * 2);
+    assert!(kl_reference(&members, &holdout, 0, 10, 7, &est).is_none());
+}

@@ -45,6 +45,22 @@ pub struct CellResult {
     pub keys: Vec<String>,
 }
 
+impl CellResult {
+    /// Share of the record lines the model wrote that copied a shown row, before the copy
+    /// filter: a line removed at record time stays in the answer as a marker the parser counts
+    /// as a copy, so copies over all record lines (`None` when the model wrote none).
+    pub fn copied_line_rate(&self) -> Option<f64> {
+        let copies = self
+            .rows
+            .rejects
+            .get(&parse::Reject::CopyOfShownRow)
+            .copied()
+            .unwrap_or(0);
+        let lines = self.rows.candidate_lines;
+        (lines > 0).then(|| copies as f64 / lines as f64)
+    }
+}
+
 /// Observer of progress (the CLI draws a bar; tests pass a no-op).
 pub trait Progress: Sync {
     /// A call of `cell` finished; `fresh_tokens` = completion tokens generated (not replayed)

@@ -9,7 +9,8 @@
 //!
 //! Reported per attack: AUROC, membership advantage (max over thresholds of TPR − FPR) and
 //! **empirical risk**, declared as the share of members the attacker flags at a 5% false-positive
-//! rate (TPR at the non-members' 5th-percentile threshold), each with a seeded bootstrap CI.
+//! rate (TPR at the non-members' 95th-percentile score), and TPR at a 1% false-positive rate,
+//! each with a seeded bootstrap CI.
 //!
 //! **Gower distance** (declared): the mean over columns of |x − y| / range for numeric columns
 //! (range of the real reference rows; 0 when both are equal, 1 otherwise if the range is 0;
@@ -99,6 +100,17 @@ pub fn closest_distances(query: &Frame, pool: &Frame, g: &Gower) -> Vec<f64> {
 
 /// TPR at the threshold where 5% of non-members are flagged.
 pub fn tpr_at_5pct_fpr(y: &[f64], score: &[f64]) -> Result<f64, Undefined> {
+    tpr_at_fpr(y, score, 0.05)
+}
+
+/// TPR at a 1% false-positive rate: the low-FPR operating point membership-inference work now
+/// reports first (an attack that is sure about a few members matters even at AUROC ≈ 0.5).
+pub fn tpr_at_1pct_fpr(y: &[f64], score: &[f64]) -> Result<f64, Undefined> {
+    tpr_at_fpr(y, score, 0.01)
+}
+
+/// Share of positives scored above the negatives' (1 − `fpr`) quantile (numpy's linear rule).
+pub fn tpr_at_fpr(y: &[f64], score: &[f64], fpr: f64) -> Result<f64, Undefined> {
     let mut neg: Vec<f64> = y
         .iter()
         .zip(score)
@@ -118,7 +130,7 @@ pub fn tpr_at_5pct_fpr(y: &[f64], score: &[f64]) -> Result<f64, Undefined> {
         });
     }
     neg.sort_by(f64::total_cmp);
-    let t = stats::quantile_sorted(&neg, 0.95);
+    let t = stats::quantile_sorted(&neg, 1.0 - fpr);
     Ok(pos.iter().filter(|s| **s > t).count() as f64 / pos.len() as f64)
 }
 
@@ -128,6 +140,8 @@ pub struct Attack {
     pub auroc: Option<Estimate>,
     pub advantage: Option<Estimate>,
     pub risk: Option<Estimate>,
+    /// Members flagged at a 1% false-positive rate.
+    pub tpr_at_1pct_fpr: Option<Estimate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,6 +166,7 @@ fn attack(name: &str, y: &[f64], score: &[f64], resamples: usize, seed: u64) -> 
         auroc: stats::bootstrap(y, score, stats::auroc, resamples, seed).ok(),
         advantage: stats::bootstrap(y, score, stats::max_tpr_minus_fpr, resamples, seed).ok(),
         risk: stats::bootstrap(y, score, tpr_at_5pct_fpr, resamples, seed).ok(),
+        tpr_at_1pct_fpr: stats::bootstrap(y, score, tpr_at_1pct_fpr, resamples, seed).ok(),
     }
 }
 

@@ -19,7 +19,7 @@ import pandas as pd
 import scipy
 import sklearn
 from scipy.stats import entropy, ks_2samp, wasserstein_distance
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 EPS = 1e-6
 BINS = 10
@@ -134,11 +134,18 @@ def main():
         s = rng.normal(size=n) + 0.8 * y
         if tie:
             s = s.round(1)
+        fpr, tpr, _ = roc_curve(y, s)
+        neg, pos = s[y == 0], s[y == 1]
         ranking.append({
             "y": y.tolist(),
             "score": s.tolist(),
             "auroc": float(roc_auc_score(y, s)),
             "auprc": float(average_precision_score(y, s)),
+            # membership advantage: max over thresholds of TPR - FPR (sklearn roc_curve)
+            "advantage": float(np.max(tpr - fpr)),
+            # TPR at a fixed FPR, declared: flag scores above the negatives' numpy quantile
+            "tpr_at_1pct_fpr": float(np.mean(pos > np.quantile(neg, 0.99))),
+            "tpr_at_5pct_fpr": float(np.mean(pos > np.quantile(neg, 0.95))),
         })
 
     out = {
