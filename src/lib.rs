@@ -33,7 +33,7 @@ pub mod prelude {
     pub use crate::generate::grammar::Decoding;
     pub use crate::generate::parse::Reject;
     pub use crate::generate::{Cell, Profile, Strategy};
-    pub use crate::metrics::fidelity::{fidelity, KlEstimator};
+    pub use crate::metrics::fidelity::{fidelity, KlEstimator, KlReference};
     pub use crate::metrics::stats::Estimate;
     pub use crate::metrics::utility::{self, UtilityOptions};
     pub use crate::metrics::Frame;

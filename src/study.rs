@@ -138,6 +138,23 @@ impl Evaluation {
             .map(|e| e.to_string())
             .unwrap_or_else(|| "—".into())
     }
+    /// Death prevalence of the holdout the TSTR scores were computed on: the AUPRC of a model
+    /// that knows nothing ("0.087 (84 of 965)").
+    pub fn tstr_prevalence(&self) -> String {
+        self.tstr
+            .as_ref()
+            .and_then(|u| u.auprc.as_ref().or(u.auroc.as_ref()))
+            .filter(|e| e.positives + e.negatives > 0)
+            .map(|e| {
+                let n = e.positives + e.negatives;
+                format!(
+                    "{:.3} ({} of {n})",
+                    e.positives as f64 / n as f64,
+                    e.positives
+                )
+            })
+            .unwrap_or_else(|| "—".into())
+    }
     pub fn within_auroc(&self) -> String {
         match &self.within {
             Some(u) => u
