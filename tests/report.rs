@@ -493,3 +493,36 @@ fn results_are_collected_into_json_and_csv_not_shown() {
         );
     }
 }
+
+#[test]
+fn an_interrupted_render_or_book_build_leaves_nothing_behind_and_the_book_is_swapped_in_whole() {
+    let (dir, index) = site();
+    let target = dir.path().join("target");
+    let book = synthehr::report::build_book(dir.path()).unwrap();
+    assert!(book.is_file());
+    // what a killed build leaves: a write_atomic temp file, a half-built and an old book
+    std::fs::write(index.with_file_name(".tmpAbC123"), "half").unwrap();
+    std::fs::create_dir_all(target.join(".book-building-x1/css")).unwrap();
+    std::fs::create_dir_all(target.join(".book-old-42")).unwrap();
+    std::fs::write(index.with_file_name("keep-me.txt"), "not ours").unwrap();
+    render_two(dir.path(), execution).unwrap();
+    assert!(!index.with_file_name(".tmpAbC123").exists());
+    assert!(!target.join(".book-building-x1").exists());
+    assert!(!target.join(".book-old-42").exists());
+    assert!(
+        index.with_file_name("keep-me.txt").exists(),
+        "only our own temp names"
+    );
+    // a rebuild replaces the book whole and leaves no staging directory
+    std::fs::write(book.with_file_name("stale-page.html"), "old").unwrap();
+    let again = synthehr::report::build_book(dir.path()).unwrap();
+    assert_eq!(again, book);
+    assert!(book.is_file() && !book.with_file_name("stale-page.html").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&target)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".book-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -117,6 +117,10 @@ pub fn render(
     info: &RunInfo,
     out: &Path,
 ) -> Result<Rendered> {
+    remove_stale_temps(out);
+    if let Some(parent) = out.parent() {
+        remove_stale_temps(parent);
+    }
     let mut env = Environment::new();
     for (n, t) in TEMPLATES {
         env.add_template(n, t)
@@ -522,9 +526,55 @@ fn write_book_source(pages: &[(Chapter, Vec<Block>)], info: &RunInfo, dir: &Path
 
 /// Build the mdBook edition from `book.toml` in `project` (source written by [`render`]).
 pub fn build_book(project: &Path) -> Result<PathBuf> {
-    let book = mdbook_driver::MDBook::load(project)
+    let mut book = mdbook_driver::MDBook::load(project)
         .map_err(|e| Error::Invalid(format!("mdBook: {e:#}")))?;
+    let dest = project.join(&book.config.build.build_dir);
+    // built beside the old book and swapped in whole: an interrupted build never leaves a
+    // book without its index.html
+    let parent = dest.parent().unwrap_or(project).to_path_buf();
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".book-building-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    book.config.build.build_dir = staging.path().to_path_buf();
     book.build()
         .map_err(|e| Error::Invalid(format!("mdBook: {e:#}")))?;
-    Ok(project.join("target").join("book").join("index.html"))
+    if !staging.path().join("index.html").is_file() {
+        return Err(Error::Invalid(
+            "mdBook built no index.html; the previous book is left as it was".into(),
+        ));
+    }
+    let old = parent.join(format!(".book-old-{}", std::process::id()));
+    if dest.exists() {
+        std::fs::rename(&dest, &old).map_err(|e| Error::io(&dest, e))?;
+    }
+    let built = staging.keep();
+    std::fs::rename(&built, &dest).map_err(|e| Error::io(&dest, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(dest.join("index.html"))
+}
+
+/// Remove what an interrupted render left in `out`: temp files of [`write_atomic`] (named
+/// `.tmp…`) and staging directories of [`build_book`]. Only names this crate creates.
+pub fn remove_stale_temps(out: &Path) -> usize {
+    let mut removed = 0;
+    let Ok(rd) = std::fs::read_dir(out) else {
+        return 0;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let path = e.path();
+        let gone = if name.starts_with(".tmp") && path.is_file() {
+            std::fs::remove_file(&path).is_ok()
+        } else if (name.starts_with(".book-building-") || name.starts_with(".book-old-"))
+            && path.is_dir()
+        {
+            std::fs::remove_dir_all(&path).is_ok()
+        } else {
+            false
+        };
+        removed += usize::from(gone);
+    }
+    removed
 }
