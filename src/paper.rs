@@ -124,6 +124,18 @@ impl Paper {
         self.table4.get(&n.to_string())
     }
 
+    /// Table 4's rows in numeric order of the row count (the file's keys are text, in which
+    /// "10000" sorts before "5000").
+    pub fn table4_by_rows(&self) -> Vec<(usize, &PaperCell)> {
+        let mut v: Vec<(usize, &PaperCell)> = self
+            .table4
+            .iter()
+            .filter_map(|(k, p)| Some((k.parse().ok()?, p)))
+            .collect();
+        v.sort_by_key(|(n, _)| *n);
+        v
+    }
+
     /// Table 2: average KL inside a demographic group, group-based and naive.
     pub fn group_kl(&self, group: &str) -> Option<GroupKl> {
         self.table2.get(group).copied()
@@ -157,6 +169,12 @@ pub fn show_f(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table4_rows_come_in_numeric_order() {
+        let rows: Vec<usize> = Paper::get().table4_by_rows().iter().map(|r| r.0).collect();
+        assert_eq!(rows, vec![1000, 5000, 10000]);
+    }
 
     #[test]
     fn reference_parses_and_matches_paper_md() {
