@@ -828,6 +828,7 @@ pub fn build(
     let study = crate::study::Study::open(project, data, profile)?;
     let downloads = crate::report::downloads::write(&study, out)?;
     let info = crate::report::RunInfo {
+        deviations: crate::report::overview::deviations(&study),
         downloads,
         fingerprint,
         profile: profile.to_string(),

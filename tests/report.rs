@@ -98,6 +98,14 @@ fn execution(name: &str, title: &str) -> Execution {
 }
 
 fn render_two(dir: &Path, exec: impl Fn(&str, &str) -> Execution) -> synthehr::Result<PathBuf> {
+    render_two_with(dir, exec, Vec::new())
+}
+
+fn render_two_with(
+    dir: &Path,
+    exec: impl Fn(&str, &str) -> Execution,
+    deviations: Vec<synthehr::report::overview::Deviation>,
+) -> synthehr::Result<PathBuf> {
     let runs: Vec<_> = [("01-a.ipynb", "First"), ("02-b.ipynb", "Second")]
         .iter()
         .map(|(n, t)| {
@@ -111,6 +119,7 @@ fn render_two(dir: &Path, exec: impl Fn(&str, &str) -> Execution) -> synthehr::R
             fingerprint: "f".into(),
             profile: "local".into(),
             models: "m".into(),
+            deviations,
             ..Default::default()
         },
         &dir.join("target").join("report"),
@@ -525,4 +534,38 @@ fn an_interrupted_render_or_book_build_leaves_nothing_behind_and_the_book_is_swa
         .filter(|n| n.starts_with(".book-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_index_and_the_book_open_with_the_abstract_and_the_deviations_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let deviation = synthehr::report::overview::Deviation {
+        what: "Data".into(),
+        ours: "eICU demo: 2,520 stays | a pipe".into(),
+        paper: "full eICU".into(),
+    };
+    let index = render_two_with(dir.path(), execution, vec![deviation]).unwrap();
+    let html = std::fs::read_to_string(&index).unwrap();
+    let at = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing"))
+    };
+    // abstract, then the deviations box, then chapters and the scorecard
+    assert!(at("id=\"abstract\"") < at("id=\"deviations\""));
+    assert!(at("id=\"deviations\"") < at("<h2>Chapters</h2>"));
+    // the fixture's one results record, rendered into the abstract
+    assert!(
+        html.contains("This run replays 1 experiment cell of 1 model"),
+        "{html}"
+    );
+    assert!(html.contains("eICU demo: 2,520 stays"));
+    let book = std::fs::read_to_string(dir.path().join("target/book-src/index.md")).unwrap();
+    assert!(
+        book.starts_with("# Overview\n\n## Abstract\n\nThis run replays"),
+        "{book}"
+    );
+    assert!(
+        book.contains("| Data | eICU demo: 2,520 stays \\| a pipe | full eICU |"),
+        "{book}"
+    );
 }

@@ -4,6 +4,7 @@
 //! outputs) are numbered across the report.
 
 pub mod downloads;
+pub mod overview;
 
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
@@ -67,6 +68,8 @@ pub struct RunInfo {
     pub models: String,
     /// Files written under the report directory by [`downloads::write`].
     pub downloads: Vec<downloads::Download>,
+    /// How this run's setting differs from the paper's ([`overview::deviations`]).
+    pub deviations: Vec<overview::Deviation>,
 }
 
 fn markdown(src: &str) -> String {
@@ -316,11 +319,12 @@ pub fn render(
         let page = layout.render(context! { title => ch.title, chapters => chapters, body => minijinja::Value::from_safe_string(body) }).map_err(|e| Error::Invalid(e.to_string()))?;
         write_atomic(&out.join(&ch.file), page.as_bytes())?;
     }
+    let summary = overview::abstract_sentences(&dedup(results.clone()));
     let index = env
         .get_template("index.html")
         .and_then(|t| {
             t.render(context! {
-                chapters => chapters, fingerprint => info.fingerprint, profile => info.profile, models => info.models,
+                chapters => chapters, summary => summary, deviations => info.deviations, fingerprint => info.fingerprint, profile => info.profile, models => info.models,
                 built => crate::llm::cache::now_rfc3339(), licence => crate::cohort::summary::ATTRIBUTION,
                 scorecard => minijinja::Value::from_safe_string(scorecard),
                 synthetic => info.downloads.iter().filter(|d| d.path.starts_with("downloads/synthetic/")).collect::<Vec<_>>(),
@@ -331,7 +335,7 @@ pub fn render(
     let page = layout.render(context! { title => "Overview", chapters => chapters, body => minijinja::Value::from_safe_string(index) }).map_err(|e| Error::Invalid(e.to_string()))?;
     let path = out.join("index.html");
     write_atomic(&path, page.as_bytes())?;
-    write_book_source(&book_pages, info, &out.with_file_name("book-src"))?;
+    write_book_source(&book_pages, info, &summary, &out.with_file_name("book-src"))?;
     write_results(&results, info, out)?;
     Ok(Rendered {
         index: path,
@@ -485,12 +489,31 @@ fn write_results(results: &[ResultRecord], info: &RunInfo, out: &Path) -> Result
 
 /// The mdBook source: `SUMMARY.md`, an overview and one page per chapter, with the same numbered
 /// figures and tables (raw HTML inside markdown, which mdBook passes through).
-fn write_book_source(pages: &[(Chapter, Vec<Block>)], info: &RunInfo, dir: &Path) -> Result<()> {
+fn write_book_source(
+    pages: &[(Chapter, Vec<Block>)],
+    info: &RunInfo,
+    abstract_: &[String],
+    dir: &Path,
+) -> Result<()> {
     let mut summary = String::from("# Summary\n\n[Overview](index.md)\n\n");
+    // the book's overview opens as the HTML index does: abstract, then the deviations box
+    let cell = |t: &str| t.replace('|', "\\|");
     let mut overview = format!(
-        "# Overview\n\nData fingerprint `{}`; profile `{}`; models: {}.\n\n| chapter | status | build (s) | run (s) | execution cache |\n|---|---|---|---|---|\n",
-        info.fingerprint, info.profile, info.models
+        "# Overview\n\n## Abstract\n\n{}\n\n## Deviations from the paper\n\n| | this run | the paper |\n|---|---|---|\n",
+        abstract_.join(" ")
     );
+    for d in &info.deviations {
+        overview.push_str(&format!(
+            "| {} | {} | {} |\n",
+            cell(&d.what),
+            cell(&d.ours),
+            cell(&d.paper)
+        ));
+    }
+    overview.push_str(&format!(
+        "\n## Chapters\n\nData fingerprint `{}`; profile `{}`; models: {}.\n\n| chapter | status | build (s) | run (s) | execution cache |\n|---|---|---|---|---|\n",
+        info.fingerprint, info.profile, info.models
+    ));
     for (ch, blocks) in pages {
         let file = ch.file.replace(".html", ".md");
         summary.push_str(&format!("- [{}]({file})\n", ch.title));
