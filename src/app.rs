@@ -114,13 +114,34 @@ pub struct GenerateOptions {
 /// from there.
 pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerprint> {
     let registry = o.cache.parent().unwrap_or(Path::new(".")).join("models");
-    if o.provider == ProviderKind::OpenaiCompatible && llm::client::is_loopback(base_url) {
+    // a loopback URL is a local llama-server unless a snapshot names an API model (a stand-in
+    // for an API on loopback)
+    if o.provider == ProviderKind::OpenaiCompatible
+        && llm::client::is_loopback(base_url)
+        && o.snapshot.is_none()
+    {
         let path = o
             .server_info
             .clone()
             .unwrap_or_else(llm::fingerprint::default_server_info);
         if path.is_file() || o.mode != CacheMode::Replay {
-            return ServerInfo::read(&path).map(|info| info.fingerprint(&o.model));
+            let info = ServerInfo::read(&path)?;
+            // another server's fingerprint would label every answer with the wrong model
+            let url_port = reqwest::Url::parse(base_url)
+                .ok()
+                .and_then(|u| u.port_or_known_default());
+            if let (Some(p), Some(u)) = (info.port, url_port) {
+                if p != u {
+                    return Err(crate::Error::Llm(format!(
+                        "{} describes the server on port {p}, but --base-url {} is port {u}: pass \
+                         --server-info for that server (scripts/local-llm.sh writes \
+                         server-PORT.json), or --snapshot if it stands in for an API model",
+                        path.display(),
+                        llm::client::redact_url(base_url)
+                    )));
+                }
+            }
+            return Ok(info.fingerprint(&o.model));
         }
         let mut known = Vec::new();
         if let Ok(rd) = std::fs::read_dir(&registry) {

@@ -724,3 +724,34 @@ fn a_copied_binary_reads_and_writes_only_the_tree_it_runs_in() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_loopback_url_is_the_local_server_only_when_its_fingerprint_says_so() {
+    let root = tempfile::tempdir().unwrap();
+    let info = root.path().join("server.json");
+    std::fs::write(
+        &info,
+        r#"{"model": "qwen1.5b", "model_file": "q.gguf", "model_sha256": "abc123", "server_build": "b", "threads": 1, "slots": 4, "port": 8080}"#,
+    )
+    .unwrap();
+    let with = |url: &str, snapshot: Option<&str>| synthehr::app::GenerateOptions {
+        snapshot: snapshot.map(str::to_string),
+        server_info: Some(info.clone()),
+        ..options(ProviderKind::OpenaiCompatible, url, root.path())
+    };
+    let fp = |o: &synthehr::app::GenerateOptions| {
+        synthehr::app::fingerprint(o, o.base_url.as_deref().unwrap())
+    };
+    // the server that server.json describes: the local GGUF fingerprint
+    let local = fp(&with("http://127.0.0.1:8080/v1", None)).unwrap();
+    assert_eq!(local.gguf_sha256.as_deref(), Some("abc123"));
+    // an API stand-in on loopback, named by its snapshot: an API fingerprint, no GGUF
+    let api = fp(&with("http://127.0.0.2:8099/v1", Some("stub-2026-12-02"))).unwrap();
+    assert_eq!((api.gguf_sha256, api.threads), (None, None));
+    assert_eq!(api.snapshot.as_deref(), Some("stub-2026-12-02"));
+    // another port without a snapshot: refused, not labelled with the wrong server
+    let e = fp(&with("http://127.0.0.2:8099/v1", None))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("port 8080") && e.contains("port 8099"), "{e}");
+}
