@@ -569,3 +569,32 @@ fn the_index_and_the_book_open_with_the_abstract_and_the_deviations_box() {
         "{book}"
     );
 }
+
+#[test]
+fn with_keep_going_a_failed_chapters_missing_figures_are_marked_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    // chapter "Second" failed in its figure cell: its figure and table were never produced
+    let exec = |name: &str, title: &str| {
+        let mut e = execution(name, title);
+        if title == "Second" {
+            e.cells.retain(|c| c.cell < 2);
+            e.status = Status::Failed {
+                cell: 2,
+                line: Some(1),
+                message: "error: no 10-feature cell in the profile".into(),
+            };
+        }
+        e
+    };
+    let index = render_two(dir.path(), exec).unwrap();
+    let first = std::fs::read_to_string(index.with_file_name("01-a.html")).unwrap();
+    assert!(
+        first.contains("fig:plot-Second not produced: its chapter failed"),
+        "{first}"
+    );
+    // references to what exists still resolve
+    assert!(
+        first.contains("01-a.html#fig-1") || first.contains("#fig-1"),
+        "{first}"
+    );
+}

@@ -294,13 +294,22 @@ pub fn render(
         book_pages.push((ch.clone(), blocks));
     }
     let targets = ref_targets(&book_pages)?;
+    // with a failed chapter (rendered under --keep-going, the build still failing) its figures
+    // and tables are missing: references to them say so instead of stopping the render
+    let any_failed = runs.iter().any(|(_, _, e)| e.status != Status::Ok);
     let mut scorecard = String::new();
     for (ch, blocks) in book_pages.iter_mut() {
         for b in blocks.iter_mut() {
             if b.kind == "markdown" && !b.md.is_empty() {
                 let at = format!("{}, cell {}", ch.notebook, b.cell);
-                b.html = markdown(&resolve_refs(&b.md, &targets, "html", &at)?);
-                b.md = resolve_refs(&b.md, &targets, "md", &at)?;
+                let resolve = |ext: &str| match resolve_refs(&b.md, &targets, ext, &at) {
+                    Err(_) if any_failed => {
+                        resolve_refs(&mark_missing_refs(&b.md, &targets), &targets, ext, &at)
+                    }
+                    r => r,
+                };
+                b.html = markdown(&resolve("html")?);
+                b.md = resolve("md")?;
             }
             if b.label == "tbl:scorecard" {
                 scorecard = b.html.clone();
@@ -381,6 +390,29 @@ fn ref_targets(pages: &[(Chapter, Vec<Block>)]) -> Result<Targets> {
         }
     }
     Ok(targets)
+}
+
+/// References whose target a failed chapter never produced, marked as missing; the others are
+/// left for [`resolve_refs`] (which then succeeds).
+fn mark_missing_refs(md: &str, targets: &Targets) -> String {
+    let mut out = md.to_string();
+    for kind in ["fig:", "tbl:"] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(&format!("@{kind}")).map(|i| i + from) {
+            let name_len = out[i + 1 + kind.len()..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(out.len() - i - 1 - kind.len());
+            let label = out[i + 1..i + 1 + kind.len() + name_len].to_string();
+            if targets.contains_key(&label) || name_len == 0 {
+                from = i + 1;
+                continue;
+            }
+            let note = format!("*({label} not produced: its chapter failed)*");
+            out.replace_range(i..i + 1 + label.len(), &note);
+            from = i + note.len();
+        }
+    }
+    out
 }
 
 /// Replace `@fig:NAME` and `@tbl:NAME` in markdown with a link to the numbered figure or table
