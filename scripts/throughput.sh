@@ -54,7 +54,8 @@ if [ "$QUICK" = 1 ]; then
 else
   # today's settings first: free vs constrained, rows per call and layout at 10 and 83 columns
   measure 1 4 group/f10/r20/free group/f10/r20/constrained group/f10/r20/constrained/prefix \
-    group/f82/r5/free group/f82/r5/constrained/prefix
+    group/f82/r5/free group/f82/r5/constrained/prefix group/f10/r50/constrained/prefix \
+    group/f82/r20/constrained/prefix
   # threads and slots, on the grid's 10-column constrained workload
   measure 2 4 group/f10/r20/constrained
   measure 1 8 group/f10/r20/constrained
