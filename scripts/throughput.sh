@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The throughput benchmark behind the generation settings (README "Throughput"): serves a model on
 # port 8081 at each threads × slots setting in turn and measures real, uncached requests per
-# workload with `synthehr throughput`, appending to target/throughput/measurements.jsonl; then
+# workload with `synthehr throughput`, appending to benches/throughput/measurements.jsonl; then
 # prints the table. Valid rows per CPU-hour use the benchmark server's own CPU time, so the
 # figures hold when the evidence generator (port 8080) runs beside it; the tokens/s columns are
 # wall-clock and do not.
@@ -33,7 +33,8 @@ case "$MODEL" in
   *) echo "throughput: unknown model $MODEL" >&2; exit 2;;
 esac
 PORT=8081
-OUT=target/throughput/measurements.jsonl
+# committed, so a run on another machine resumes and the README table can be re-printed
+OUT=benches/throughput/measurements.jsonl
 cargo build --release
 BIN="$(mktemp -d)/synthehr"
 cp target/release/synthehr "$BIN"
