@@ -663,6 +663,7 @@ async fn the_throughput_benchmark_warms_the_slots_then_measures_uncached_calls()
     );
     assert!(bodies[4..].iter().all(|b| !b.contains("\"max_tokens\":1,")));
     assert_eq!((m.calls, m.rows_asked, m.valid_rows), (3, 15, 15));
+    assert!(m.rejects.is_empty(), "{:?}", m.rejects);
     assert_eq!((m.completion_tokens, m.prompt_tokens), (21, 33));
     assert_eq!(m.prompt_evaluated, Some(2 + 3 + 4));
     assert_eq!(m.cpu_s, None);

@@ -117,6 +117,9 @@ pub struct Measured {
     pub completion_tokens: u64,
     pub rows_asked: usize,
     pub valid_rows: usize,
+    /// Record lines rejected, by reason (measurements from before this field have none).
+    #[serde(default)]
+    pub rejects: std::collections::BTreeMap<String, usize>,
 }
 
 impl Measured {
@@ -248,6 +251,11 @@ pub async fn measure(
         completion_tokens: completion,
         rows_asked: calls * cell.rows_per_call,
         valid_rows: rows.rows.len(),
+        rejects: rows
+            .rejects
+            .iter()
+            .map(|(r, n)| (r.name().to_string(), *n))
+            .collect(),
     })
 }
 
@@ -361,6 +369,7 @@ mod tests {
             completion_tokens: 3000,
             rows_asked: 80,
             valid_rows: valid,
+            rejects: Default::default(),
         };
         let t = table(&[
             m("group/f10/r20/free", "free", 30, 100.0),
