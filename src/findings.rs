@@ -442,6 +442,23 @@ fn with_present_check(mut declared: Finding, present: Finding) -> Finding {
 }
 
 /// The paper's own numbers behind each finding, for the scorecard's "paper" column.
+/// What data would decide a finding that this run leaves "not tested" or "partly holds" (empty
+/// once it holds or does not): the scorecard's "needed to decide" column.
+pub fn needed_to_decide(f: &Finding) -> &'static str {
+    if matches!(f.verdict, Verdict::Holds | Verdict::DoesNotHold) {
+        return "";
+    }
+    match f.number {
+        1 => "≥ 10 valid rows in each of the four 83-column strategy cells (the constrained strategies stage asks 200 each)",
+        2 => "≥ 10 valid synthetic rows in every demographic group under both the naive and the group strategy at 83 columns",
+        3 => "KL and a trainable TSTR model at 5, 10, 15 and 20 features (the constrained dimensionality stage asks 500 rows each)",
+        4 => "TSTR defined at two or more sample sizes at 10 features, with intervals that separate",
+        5 => "attack AUROC at two or more feature counts, with intervals that separate",
+        6 => "a second model's cells on the same grid (Qwen2.5-Coder-0.5B is set up, not yet generated)",
+        _ => "",
+    }
+}
+
 pub fn paper_evidence(number: usize) -> String {
     let p = Paper::get();
     let kl = |c: Option<&crate::paper::PaperCell>| crate::paper::show_f(c.and_then(|c| c.avg_kl));
@@ -494,6 +511,20 @@ pub fn paper_evidence(number: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_undecided_finding_says_what_would_decide_it_and_a_decided_one_does_not() {
+        for n in 1..=6 {
+            let mut f = Finding::untested(n, "claim", 1);
+            assert!(!needed_to_decide(&f).is_empty(), "finding {n}");
+            f.verdict = Verdict::PartlyHolds;
+            assert!(!needed_to_decide(&f).is_empty(), "finding {n}");
+            for decided in [Verdict::Holds, Verdict::DoesNotHold] {
+                f.verdict = decided;
+                assert_eq!(needed_to_decide(&f), "", "finding {n}");
+            }
+        }
+    }
 
     fn p(kl: f64, auc: f64) -> Point {
         Point {

@@ -622,6 +622,7 @@ impl Study {
                 "finding",
                 "here",
                 "decided by (this run)",
+                "needed to decide",
                 "paper",
                 "chapter",
             ]
@@ -635,6 +636,7 @@ impl Study {
                         format!("{}. {}", f.number, f.claim),
                         f.verdict.name().into(),
                         f.evidence.clone(),
+                        crate::findings::needed_to_decide(f).to_string(),
                         crate::findings::paper_evidence(f.number),
                         f.chapter.to_string(),
                     ]
