@@ -427,12 +427,7 @@ impl Study {
             valid_rate: r.valid_rate,
             inconsistent_rows: r.rows.inconsistent,
             inconsistent_rate: r.rows.inconsistent_rate(),
-            rejections: r
-                .rows
-                .rejects
-                .iter()
-                .map(|(k, n)| (k.name().to_string(), *n))
-                .collect(),
+            rejections: r.rows.rejects_by_name(),
             prompt_tokens: r.prompt_tokens,
             completion_tokens: r.completion_tokens,
             avg_kl: e.fidelity.as_ref().map(|f| f.avg_kl),

@@ -267,6 +267,14 @@ const HEADLESS: [&str; 5] = [
     "--disable-background-networking",
 ];
 
+/// Headless chromium with its own profile directory (each run gets a fresh one).
+fn headless(bin: &Path, profile: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(bin);
+    c.args(HEADLESS)
+        .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
 /// The browser, or `None` with the reason printed: CI installs chromium (.ci/run), so there it
 /// must be present; a developer without it is told, not silently passed.
 fn chromium() -> Option<PathBuf> {
@@ -292,18 +300,13 @@ fn chromium_renders_the_report_from_file_urls() {
     let (dir, index) = site();
     for (name, size) in [("desktop", "1280,900"), ("phone", "390,844")] {
         let shot = dir.path().join(format!("{name}.png"));
-        let out = std::process::Command::new(&bin)
-            .args(HEADLESS)
+        let out = headless(&bin, &dir.path().join(format!("profile-{name}")))
             .args([
                 "--disable-component-update",
                 "--disable-sync",
                 "--enable-logging=stderr",
                 "--v=0",
             ])
-            .arg(format!(
-                "--user-data-dir={}",
-                dir.path().join(format!("profile-{name}")).display()
-            ))
             .arg(format!("--window-size={size}"))
             .arg(format!("--screenshot={}", shot.display()))
             .arg(format!("file://{}", index.display()))
@@ -330,13 +333,8 @@ fn chromium_renders_the_report_from_file_urls() {
         }
     }
     // the DOM holds the chapters
-    let dom = std::process::Command::new(&bin)
-        .args(HEADLESS)
+    let dom = headless(&bin, &dir.path().join("profile-dom"))
         .arg("--dump-dom")
-        .arg(format!(
-            "--user-data-dir={}",
-            dir.path().join("profile-dom").display()
-        ))
         .arg(format!("file://{}", index.display()))
         .output()
         .unwrap();
@@ -408,13 +406,8 @@ fn the_book_and_the_report_load_nothing_from_the_network() {
     ];
     for (name, page) in pages {
         let netlog = dir.path().join(format!("{name}.netlog.json"));
-        let out = std::process::Command::new(&bin)
-            .args(HEADLESS)
+        let out = headless(&bin, &dir.path().join(format!("profile-net-{name}")))
             .args(["--disable-component-update", "--disable-sync"])
-            .arg(format!(
-                "--user-data-dir={}",
-                dir.path().join(format!("profile-net-{name}")).display()
-            ))
             .arg(format!("--log-net-log={}", netlog.display()))
             .arg("--virtual-time-budget=5000")
             .arg("--dump-dom")

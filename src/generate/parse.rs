@@ -514,6 +514,14 @@ impl CellRows {
         }
     }
 
+    /// Rejected record lines by reason name, as results files and tables show them.
+    pub fn rejects_by_name(&self) -> BTreeMap<String, usize> {
+        self.rejects
+            .iter()
+            .map(|(r, n)| (r.name().to_string(), *n))
+            .collect()
+    }
+
     /// Share of the valid rows that are [`inconsistent`] (0 without rows).
     pub fn inconsistent_rate(&self) -> f64 {
         if self.rows.is_empty() {

@@ -225,7 +225,7 @@ pub fn write_cell(dir: &Path, result: &CellResult) -> Result<PathBuf> {
         "valid_rows": result.valid_rows,
         "valid_rate": result.valid_rate,
         "candidate_lines": result.rows.candidate_lines,
-        "rejects": result.rows.rejects.iter().map(|(k, v)| (k.name(), v)).collect::<std::collections::BTreeMap<_, _>>(),
+        "rejects": result.rows.rejects_by_name(),
         "out_of_range": result.rows.out_of_range,
         "shown_stay_ids": result.shown_stay_ids,
         "prompt_tokens": result.prompt_tokens,

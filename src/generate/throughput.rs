@@ -251,11 +251,7 @@ pub async fn measure(
         completion_tokens: completion,
         rows_asked: calls * cell.rows_per_call,
         valid_rows: rows.rows.len(),
-        rejects: rows
-            .rejects
-            .iter()
-            .map(|(r, n)| (r.name().to_string(), *n))
-            .collect(),
+        rejects: rows.rejects_by_name(),
     })
 }
 

@@ -302,14 +302,8 @@ pub fn render(
         for b in blocks.iter_mut() {
             if b.kind == "markdown" && !b.md.is_empty() {
                 let at = format!("{}, cell {}", ch.notebook, b.cell);
-                let resolve = |ext: &str| match resolve_refs(&b.md, &targets, ext, &at) {
-                    Err(_) if any_failed => {
-                        resolve_refs(&mark_missing_refs(&b.md, &targets), &targets, ext, &at)
-                    }
-                    r => r,
-                };
-                b.html = markdown(&resolve("html")?);
-                b.md = resolve("md")?;
+                b.html = markdown(&resolve_refs(&b.md, &targets, "html", &at, any_failed)?);
+                b.md = resolve_refs(&b.md, &targets, "md", &at, any_failed)?;
             }
             if b.label == "tbl:scorecard" {
                 scorecard = b.html.clone();
@@ -328,7 +322,9 @@ pub fn render(
         let page = layout.render(context! { title => ch.title, chapters => chapters, body => minijinja::Value::from_safe_string(body) }).map_err(|e| Error::Invalid(e.to_string()))?;
         write_atomic(&out.join(&ch.file), page.as_bytes())?;
     }
-    let summary = overview::abstract_sentences(&dedup(results.clone()));
+    // one record per (model, cell): the last evaluation of a cell wins
+    let results = dedup(results);
+    let summary = overview::abstract_sentences(&results);
     let index = env
         .get_template("index.html")
         .and_then(|t| {
@@ -348,7 +344,7 @@ pub fn render(
     write_results(&results, info, out)?;
     Ok(Rendered {
         index: path,
-        results: dedup(results),
+        results,
     })
 }
 
@@ -392,33 +388,18 @@ fn ref_targets(pages: &[(Chapter, Vec<Block>)]) -> Result<Targets> {
     Ok(targets)
 }
 
-/// References whose target a failed chapter never produced, marked as missing; the others are
-/// left for [`resolve_refs`] (which then succeeds).
-fn mark_missing_refs(md: &str, targets: &Targets) -> String {
-    let mut out = md.to_string();
-    for kind in ["fig:", "tbl:"] {
-        let mut from = 0;
-        while let Some(i) = out[from..].find(&format!("@{kind}")).map(|i| i + from) {
-            let name_len = out[i + 1 + kind.len()..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .unwrap_or(out.len() - i - 1 - kind.len());
-            let label = out[i + 1..i + 1 + kind.len() + name_len].to_string();
-            if targets.contains_key(&label) || name_len == 0 {
-                from = i + 1;
-                continue;
-            }
-            let note = format!("*({label} not produced: its chapter failed)*");
-            out.replace_range(i..i + 1 + label.len(), &note);
-            from = i + note.len();
-        }
-    }
-    out
-}
-
 /// Replace `@fig:NAME` and `@tbl:NAME` in markdown with a link to the numbered figure or table
 /// (`ext` is the page extension: `html` for the site, `md` for the mdBook source). A reference
-/// to a label that no output carries is an error naming where it is, never a silent "??".
-pub fn resolve_refs(md: &str, targets: &Targets, ext: &str, at: &str) -> Result<String> {
+/// to a label that no output carries is an error naming where it is, never a silent "??" —
+/// unless `failed_chapters` (a chapter failed, so its outputs are missing): then the reference
+/// is marked as not produced.
+pub fn resolve_refs(
+    md: &str,
+    targets: &Targets,
+    ext: &str,
+    at: &str,
+    failed_chapters: bool,
+) -> Result<String> {
     let mut out = String::with_capacity(md.len());
     let mut rest = md;
     while let Some(i) = rest.find('@') {
@@ -435,13 +416,20 @@ pub fn resolve_refs(md: &str, targets: &Targets, ext: &str, at: &str) -> Result<
         match kind {
             Some(k) if name_len > 0 => {
                 let label = &after[..k.len() + name_len];
-                let (kind, n, stem) = targets.get(label).ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "{at}: reference @{label} has no figure or table with that label"
-                    ))
-                })?;
-                let anchor = if *kind == "Figure" { "fig" } else { "tbl" };
-                out.push_str(&format!("[{kind} {n}]({stem}.{ext}#{anchor}-{n})"));
+                match targets.get(label) {
+                    Some((kind, n, stem)) => {
+                        let anchor = if *kind == "Figure" { "fig" } else { "tbl" };
+                        out.push_str(&format!("[{kind} {n}]({stem}.{ext}#{anchor}-{n})"));
+                    }
+                    None if failed_chapters => {
+                        out.push_str(&format!("*({label} not produced: its chapter failed)*"))
+                    }
+                    None => {
+                        return Err(Error::Invalid(format!(
+                            "{at}: reference @{label} has no figure or table with that label"
+                        )))
+                    }
+                }
                 rest = &after[label.len()..];
             }
             _ => {
@@ -459,10 +447,9 @@ fn paper_numbers() -> serde_json::Value {
     serde_json::from_str(crate::paper::REFERENCE_JSON).unwrap_or(serde_json::Value::Null)
 }
 
-/// `results.json` (schema in the README) and a flat `results.csv`, one entry per experiment
-/// cell and model (the last evaluation of a cell wins when several chapters evaluate it).
-fn write_results(results: &[ResultRecord], info: &RunInfo, out: &Path) -> Result<()> {
-    let cells = dedup(results.to_vec());
+/// `results.json` (schema in the README) and a flat `results.csv` from the deduplicated records,
+/// one entry per experiment cell and model.
+fn write_results(cells: &[ResultRecord], info: &RunInfo, out: &Path) -> Result<()> {
     let doc = serde_json::json!({
         "schema": 3,
         "data_fingerprint": info.fingerprint,
@@ -498,7 +485,7 @@ fn write_results(results: &[ResultRecord], info: &RunInfo, out: &Path) -> Result
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(cols)
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    for rec in &cells {
+    for rec in cells {
         // the flat view of the typed record: intervals by their value
         let c = serde_json::to_value(rec).map_err(|e| Error::Invalid(e.to_string()))?;
         let row: Vec<String> = cols
