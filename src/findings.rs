@@ -377,9 +377,11 @@ fn finding6(models: &[ModelNumbers]) -> Finding {
         .filter_map(|(m, b)| Some((m.as_str(), (*b)?)))
         .collect();
     if known.len() < 2 {
+        let s = |n: usize| if n == 1 { "" } else { "s" };
         f.evidence = format!(
-            "needs two models with dimensionality cells; the cache has {} model(s), {} with them",
+            "needs two models with dimensionality cells; the cache has {} model{}, {} with them",
             models.len(),
+            s(models.len()),
             known.len()
         );
         return f;

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cohort;
 pub mod data;
+pub mod discussion;
 pub mod error;
 pub mod findings;
 pub mod fsutil;
@@ -16,6 +17,7 @@ pub mod notebook;
 pub mod paper;
 pub mod plot;
 pub mod project;
+pub mod regions;
 pub mod report;
 pub mod results;
 pub mod study;
@@ -28,6 +30,7 @@ pub mod prelude {
     pub use crate::cohort::split::{self, Split};
     pub use crate::cohort::{Cohort, CohortSummary, DesignMatrix, SourceKind};
     pub use crate::data::data_dir;
+    pub use crate::discussion::{self, Discussion};
     pub use crate::error::{Error, Result};
     pub use crate::generate::baselines::Baseline;
     pub use crate::generate::grammar::Decoding;

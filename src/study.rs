@@ -6,6 +6,7 @@ use crate::cohort::split::{self, Split};
 use crate::cohort::{schema, Cohort, SourceKind};
 use crate::error::{Error, Result};
 use crate::findings::{scorecard, Finding, GroupPoint, ModelNumbers};
+use crate::generate::grammar::Decoding;
 use crate::generate::plan::MemberPool;
 use crate::generate::run::{run_cell, CellResult, CellStatus, NoProgress};
 use crate::generate::{Cell, Profile, Strategy};
@@ -36,6 +37,9 @@ pub struct Study {
 
 /// The mime type of machine-readable cell results (collected into `results.json`).
 pub const RESULT_MIME: &str = "application/vnd.synthehr.result+json";
+
+/// The six findings as decided on one decoding's cells.
+pub type DecodedFindings = (Decoding, Vec<Finding>);
 
 /// A table of results that shows itself as HTML in the kernel and the report.
 #[derive(Debug, Clone, Default)]
@@ -461,7 +465,7 @@ impl Study {
             "data {} (eICU demo, ODbL); profile {}; model {}",
             &self.cohort.matrix.fingerprint()[..12],
             self.profile.name,
-            model.map(|m| m.label()).unwrap_or_else(|| "—".into())
+            model.map(|m| m.name()).unwrap_or_else(|| "—".into())
         )
     }
 
@@ -490,27 +494,45 @@ impl Study {
         ))
     }
 
-    /// The numbers behind the paper's findings for one model: every strategy, dimensionality
-    /// and sample-size cell of the profile, and per-group KL of the group and naive cells.
+    /// The numbers behind the paper's findings for one model and one decoding: every cell whose
+    /// stage plays a study role ([`Cell::role`]: strategies, dimensionality, sample size) under
+    /// that decoding, evaluated and reduced by [`Self::numbers_of`].
     pub fn finding_numbers(
         &self,
         model: &ModelFingerprint,
         opt: &UtilityOptions,
+        decoding: Decoding,
     ) -> Result<ModelNumbers> {
+        let mut evals = Vec::new();
+        for cell in self.profile.cells() {
+            if cell.decoding == decoding
+                && matches!(cell.role(), "strategies" | "dimensionality" | "sample-size")
+            {
+                let e = self.evaluate(model, &cell, opt)?;
+                evals.push((cell, e));
+            }
+        }
+        let pairs: Vec<(&Cell, &Evaluation)> = evals.iter().map(|(c, e)| (c, e)).collect();
+        self.numbers_of(&model.label(), &pairs)
+    }
+
+    /// What the findings' rules read from evaluated cells (of one model): the strategy cells
+    /// at 83 columns (and per-group KL of their group and naive cells), the group strategy by
+    /// feature count, and the sample-size stages' cells by rows asked (a sample-size cell that
+    /// another stage already holds is read from that stage's evaluation).
+    pub fn numbers_of(&self, model: &str, evals: &[(&Cell, &Evaluation)]) -> Result<ModelNumbers> {
         let mut m = ModelNumbers {
-            model: model.label(),
+            model: model.to_string(),
             ..Default::default()
         };
         let mut per_group: Vec<(String, Fairness)> = Vec::new();
-        let mut points: Vec<(Cell, crate::findings::Point)> = Vec::new();
-        for cell in self.profile.cells() {
-            let e = self.evaluate(model, &cell, opt)?;
-            match cell.stage.as_str() {
+        for (cell, e) in evals {
+            match cell.role() {
                 "strategies" => {
                     if matches!(cell.strategy, Strategy::Group | Strategy::Naive)
                         && e.fidelity.is_some()
                     {
-                        per_group.push((cell.strategy.name().to_string(), self.fairness_of(&e)?));
+                        per_group.push((cell.strategy.name().to_string(), self.fairness_of(e)?));
                     }
                     if cell.strategy == Strategy::Group {
                         m.features.push((cell.features, e.point()));
@@ -521,12 +543,18 @@ impl Study {
                 "dimensionality" => m.features.push((cell.features, e.point())),
                 _ => {}
             }
-            points.push((cell, e.point()));
         }
-        // the sample-size stage's smallest cell may be another stage's (the same calls)
-        for cell in self.profile.stage_cells("sample-size") {
-            if let Some((_, p)) = points.iter().find(|(c, _)| c.same_calls(&cell)) {
-                m.rows.push((cell.rows, p.clone()));
+        let decodings: Vec<Decoding> = evals.iter().map(|(c, _)| c.decoding).collect();
+        for st in &self.profile.stages {
+            for cell in self.profile.stage_cells(&st.name) {
+                if cell.role() != "sample-size" || !decodings.contains(&cell.decoding) {
+                    continue;
+                }
+                if let Some((_, e)) = evals.iter().find(|(c, _)| c.same_calls(&cell)) {
+                    if !m.rows.iter().any(|(n, _)| *n == cell.rows) {
+                        m.rows.push((cell.rows, e.point()));
+                    }
+                }
             }
         }
         let in_group = |strategy: &str, group: &str| {
@@ -599,46 +627,89 @@ impl Study {
         })
     }
 
-    /// The scorecard of the paper's six findings over every model in the cache, as a table
-    /// (findings 1–5 from the first model; 6 compares models).
-    pub fn scorecard(&self, opt: &UtilityOptions) -> Result<(Vec<Finding>, Table)> {
-        let numbers = self
-            .models
-            .iter()
-            .map(|m| self.finding_numbers(m, opt))
-            .collect::<Result<Vec<_>>>()?;
-        let findings = scorecard(&numbers);
-        let table = Table {
-            caption: format!(
-                "Scorecard of the paper's six findings ({})",
-                self.provenance(self.models.first())
-            ),
-            header: [
-                "finding",
-                "here",
+    /// The decodings whose cells play a study role in the profile, the one that decides the
+    /// scorecard first: constrained where the profile has such cells (every call yields
+    /// well-formed rows, so the findings are about the prompts, not the model's formatting).
+    pub fn scorecard_decodings(&self) -> Vec<Decoding> {
+        let cells = self.profile.cells();
+        let has = |d: Decoding| {
+            cells.iter().any(|c| {
+                c.decoding == d
+                    && matches!(c.role(), "strategies" | "dimensionality" | "sample-size")
+            })
+        };
+        [Decoding::Constrained, Decoding::Free]
+            .into_iter()
+            .filter(|d| has(*d))
+            .collect()
+    }
+
+    /// The scorecard of the paper's six findings over every model in the cache (findings 1–5
+    /// from the first model; 6 compares models), decided on the first of
+    /// [`Self::scorecard_decodings`]; the table gives the other decoding's verdict beside it.
+    /// Returns the findings per decoding (the deciding one first) and the table.
+    pub fn scorecard(&self, opt: &UtilityOptions) -> Result<(Vec<DecodedFindings>, Table)> {
+        let decodings = self.scorecard_decodings();
+        let mut by_decoding = Vec::new();
+        for d in &decodings {
+            let numbers = self
+                .models
+                .iter()
+                .map(|m| self.finding_numbers(m, opt, *d))
+                .collect::<Result<Vec<_>>>()?;
+            by_decoding.push(scorecard(&numbers));
+        }
+        let findings = by_decoding
+            .first()
+            .cloned()
+            .unwrap_or_else(|| scorecard(&[]));
+        let primary = decodings.first().copied().unwrap_or_default();
+        let mut header = vec![
+            "finding".to_string(),
+            format!("verdict ({} decoding)", primary.name()),
+        ];
+        for d in decodings.iter().skip(1) {
+            header.push(format!("verdict ({} decoding)", d.name()));
+        }
+        header.extend(
+            [
                 "decided by (this run)",
                 "needed to decide",
                 "paper",
                 "chapter",
             ]
             .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            .map(|s| s.to_string()),
+        );
+        let table = Table {
+            caption: format!(
+                "Scorecard of the paper's six findings, decided on the {} cells ({})",
+                primary.name(),
+                self.provenance(self.models.first())
+            ),
+            header,
             rows: findings
                 .iter()
-                .map(|f| {
-                    vec![
+                .enumerate()
+                .map(|(i, f)| {
+                    let mut row = vec![
                         format!("{}. {}", f.number, f.claim),
                         f.verdict.name().into(),
+                    ];
+                    for other in by_decoding.iter().skip(1) {
+                        row.push(other.get(i).map(|o| o.verdict.name()).unwrap_or("").into());
+                    }
+                    row.extend([
                         f.evidence.clone(),
                         crate::findings::needed_to_decide(f).to_string(),
                         crate::findings::paper_evidence(f.number),
                         f.chapter.to_string(),
-                    ]
+                    ]);
+                    row
                 })
                 .collect(),
             label: "scorecard".into(),
         };
-        Ok((findings, table))
+        Ok((decodings.into_iter().zip(by_decoding).collect(), table))
     }
 }

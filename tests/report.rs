@@ -66,6 +66,14 @@ fn execution(name: &str, title: &str) -> Execution {
                         content: table,
                     },
                     RichOutput {
+                        mime: synthehr::discussion::MARKDOWN_MIME.into(),
+                        content: synthehr::discussion::Discussion {
+                            holds: vec![format!("Read against @tbl:table-{title}, *emphasised*.")],
+                            ..Default::default()
+                        }
+                        .markdown(),
+                    },
+                    RichOutput {
                         mime: synthehr::study::RESULT_MIME.into(),
                         content: serde_json::to_string(&synthehr::results::ResultRecord {
                             model: "m".into(),
@@ -202,7 +210,8 @@ fn links_anchors_numbering_and_no_external_loads() {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "html"))
         .collect();
-    assert_eq!(pages.len(), 3);
+    // the index, two chapters and the execution appendix
+    assert_eq!(pages.len(), 4);
     let mut figures = Vec::new();
     let mut tables = Vec::new();
     let mut files: Vec<_> = pages.clone();
@@ -246,7 +255,7 @@ fn links_anchors_numbering_and_no_external_loads() {
             html.match_indices("<caption>Table ")
                 .map(|(i, _)| html[i + 15..].split('.').next().unwrap().to_string()),
         );
-        if !p.ends_with("index.html") {
+        if !p.ends_with("index.html") && !p.ends_with("execution.html") {
             assert!(html.contains("&lt;1&gt;"), "table text is escaped");
         }
     }
@@ -340,7 +349,7 @@ fn chromium_renders_the_report_from_file_urls() {
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(
-        dom.contains("First") && dom.contains("Second") && dom.contains("Execution report"),
+        dom.contains("First") && dom.contains("Second") && dom.contains("execution report"),
         "{dom}"
     );
 }
@@ -561,6 +570,32 @@ fn the_index_and_the_book_open_with_the_abstract_and_the_deviations_box() {
         book.contains("| Data | eICU demo: 2,520 stays \\| a pipe | full eICU |"),
         "{book}"
     );
+}
+
+#[test]
+fn a_discussion_renders_as_markdown_with_resolved_references_in_both_editions() {
+    let (dir, index) = site();
+    let chapter = std::fs::read_to_string(index.with_file_name("01-a.html")).unwrap();
+    assert!(chapter.contains("<h2>Discussion</h2>"), "{chapter}");
+    assert!(chapter.contains("<strong>What this run shows.</strong>"));
+    // the reference resolved to the table's number and anchor, the markdown rendered
+    assert!(chapter.contains("href=\"01-a.html#tbl-1\""), "{chapter}");
+    assert!(chapter.contains("<em>emphasised</em>"));
+    let book = std::fs::read_to_string(dir.path().join("target/book-src/01-a.md")).unwrap();
+    assert!(
+        book.contains("## Discussion") && !book.contains("@tbl:"),
+        "{book}"
+    );
+    // the execution report is an appendix page, linked from every page's navigation
+    let exec = std::fs::read_to_string(index.with_file_name("execution.html")).unwrap();
+    assert!(exec.contains("01-a.ipynb") && exec.contains("cell times"));
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(
+        !html.contains("cell times (s)"),
+        "timings left the landing page"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("target/book-src/SUMMARY.md")).unwrap();
+    assert!(summary.contains("(execution.md)"));
 }
 
 #[test]

@@ -135,6 +135,23 @@ impl Cell {
     pub fn nominal_calls(&self) -> usize {
         self.rows.div_ceil(self.rows_per_call.max(1))
     }
+    /// The strategy as tables name it: "group", or "group, constrained" for a constrained cell.
+    pub fn strategy_label(&self) -> String {
+        if self.decoding.is_free() {
+            self.strategy.name().to_string()
+        } else {
+            format!("{}, {}", self.strategy.name(), self.decoding.name())
+        }
+    }
+
+    /// The study role of the cell's stage: its name without the decoding suffix, so that
+    /// `strategies-constrained` answers the same questions as `strategies`.
+    pub fn role(&self) -> &str {
+        self.stage
+            .strip_suffix("-constrained")
+            .unwrap_or(&self.stage)
+    }
+
     /// The same calls and rows, whatever stage lists it.
     pub fn same_calls(&self, other: &Cell) -> bool {
         self.id() == other.id() && self.stream_id() == other.stream_id()

@@ -46,6 +46,30 @@ impl ModelFingerprint {
         }
     }
 
+    /// The model as a reader names it: the model id, and an API model's snapshot (figure and
+    /// table provenance; the full fingerprint is in [`Self::label`] and the models chapter).
+    pub fn name(&self) -> String {
+        match &self.snapshot {
+            Some(s) => format!("{} ({s})", self.model),
+            None => self.model.clone(),
+        }
+    }
+
+    /// The model and what distinguishes its runs, for readers: "qwen (gguf cc324af070c2; 1
+    /// thread, 4 slots)". [`Self::label`] is the stable form that names files and records.
+    pub fn description(&self) -> String {
+        match (&self.gguf_sha256, self.threads, self.slots) {
+            (Some(h), Some(t), Some(s)) => format!(
+                "{} (gguf {}; {t} thread{}, {s} slot{})",
+                self.model,
+                &h[..h.len().min(12)],
+                if t == 1 { "" } else { "s" },
+                if s == 1 { "" } else { "s" }
+            ),
+            _ => self.name(),
+        }
+    }
+
     /// A short label for reports: model plus what distinguishes its runs.
     pub fn label(&self) -> String {
         match (&self.gguf_sha256, self.threads, self.slots) {

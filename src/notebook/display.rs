@@ -85,10 +85,20 @@ pub fn table_html(header: &[String], rows: &[Vec<String>], caption: &str) -> Str
             header.len().max(1)
         ));
     }
+    // a column headed "verdict …" shows its values as badges (the scorecard's)
+    let badge: Vec<bool> = header.iter().map(|h| h.starts_with("verdict")).collect();
     for r in rows {
         s.push_str("<tr>");
-        for v in r {
-            s.push_str(&format!("<td>{}</td>", escape(v)));
+        for (i, v) in r.iter().enumerate() {
+            if badge.get(i).copied().unwrap_or(false) && !v.is_empty() {
+                s.push_str(&format!(
+                    "<td><span class=\"badge badge-{}\">{}</span></td>",
+                    v.replace(' ', "-"),
+                    escape(v)
+                ));
+            } else {
+                s.push_str(&format!("<td>{}</td>", escape(v)));
+            }
         }
         s.push_str("</tr>");
     }

@@ -48,7 +48,9 @@ fn finish(svg: String, caption: &Caption) -> String {
     svg.replacen("</svg>", &format!("<desc>{prov}</desc></svg>"), 1)
 }
 
-/// A series of (x, y) points with an optional interval per point.
+/// A series of (x, y) points with an optional interval per point. A point whose y is not a
+/// number is a cell that gave no value (it collapsed: too few valid rows for the metric): line
+/// charts mark it with a cross on the x axis instead of dropping it silently.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub name: String,
@@ -72,20 +74,164 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// Lines (with a shaded interval band when given): a metric against feature count or rows.
+/// Figure width in SVG pixels and the text sizes: chosen so that text stays at least 12 px on
+/// screen when a phone shows the figure at its ~358 px content width (18 × 358 / 520 ≈ 12.4).
+const WIDTH: u32 = 520;
+const TEXT: u32 = 18;
+const TITLE: u32 = 20;
+const LEGEND_ROW: u32 = 24;
+
+/// Lines (with a shaded interval band when given): a metric against feature count or rows. The
+/// legend sits below the chart, outside the data; an AUROC axis gets the 0.5 (chance) line.
 pub fn lines(series: &[Series], x_label: &str, y_label: &str, caption: &Caption) -> Result<String> {
     register_font();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (640, 400)).into_drawing_area();
+        let chart_h = 400;
+        let any_collapsed = series
+            .iter()
+            .any(|s| s.points.iter().any(|p| !p.1.is_finite()));
+        let rows = series.len() as u32 + u32::from(any_collapsed);
+        let legend_h = 12 + LEGEND_ROW * rows;
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH, chart_h + legend_h)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        lines_panel(&root, series, x_label, y_label, &caption.title, 18)?;
+        let (top, bottom) = root.split_vertically(chart_h);
+        lines_chart(&top, series, x_label, y_label, &caption.title, TITLE)?;
+        for (k, s) in series.iter().enumerate() {
+            let c = PALETTE[k % PALETTE.len()];
+            let y = 8 + (LEGEND_ROW * k as u32) as i32 + LEGEND_ROW as i32 / 2;
+            bottom
+                .draw(&PathElement::new(vec![(16, y), (40, y)], c.stroke_width(3)))
+                .map_err(err)?;
+            bottom
+                .draw(&Text::new(
+                    s.name.clone(),
+                    (48, y - TEXT as i32 / 2 - 1),
+                    (FONT, TEXT).into_font().color(&BLACK),
+                ))
+                .map_err(err)?;
+        }
+        if any_collapsed {
+            let y = 8 + (LEGEND_ROW * series.len() as u32) as i32 + LEGEND_ROW as i32 / 2;
+            bottom
+                .draw(&Cross::new((28, y), 7, BLACK.stroke_width(3)))
+                .map_err(err)?;
+            bottom
+                .draw(&Text::new(
+                    "no value: the cell collapsed (too few valid rows)",
+                    (48, y - TEXT as i32 / 2 - 1),
+                    (FONT, TEXT).into_font().color(&BLACK),
+                ))
+                .map_err(err)?;
+        }
         root.present().map_err(err)?;
     }
     Ok(finish(svg, caption))
 }
 
-/// One line chart drawn into a drawing area (a whole figure or one panel of a grid).
+/// Whole numbers on an axis whose values are all whole (feature counts, rows).
+fn integer_axis(values: impl Iterator<Item = f64>) -> bool {
+    values.filter(|v| v.is_finite()).all(|v| v.fract() == 0.0)
+}
+
+/// The axes, bands, lines and points of a line chart, without a legend.
+fn lines_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    series: &[Series],
+    x_label: &str,
+    y_label: &str,
+    title: &str,
+    title_size: u32,
+) -> Result<()> {
+    let auroc = y_label.contains("AUROC");
+    let (x0, x1) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    let (mut y0, mut y1) = bounds(series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.1)
+            .chain(s.interval.iter().flatten().flat_map(|(a, b)| [*a, *b]))
+    }));
+    if auroc {
+        // chance must be on the axis to read a value against it
+        y0 = y0.min(0.45);
+        y1 = y1.max(0.55);
+    }
+    let whole_x = integer_axis(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, title_size))
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    let x_fmt = |v: &f64| {
+        if whole_x {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&x_fmt)
+        .label_style((FONT, TEXT))
+        .axis_desc_style((FONT, TEXT))
+        .draw()
+        .map_err(err)?;
+    if auroc {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x0, 0.5), (x1, 0.5)],
+                6,
+                4,
+                RGBColor(120, 120, 120).stroke_width(1),
+            ))
+            .map_err(err)?;
+    }
+    for (k, s) in series.iter().enumerate() {
+        let c = PALETTE[k % PALETTE.len()];
+        if let Some(iv) = &s.interval {
+            let with: Vec<_> = s
+                .points
+                .iter()
+                .zip(iv)
+                .filter(|(p, i)| p.1.is_finite() && i.0.is_finite() && i.1.is_finite())
+                .collect();
+            let band: Vec<(f64, f64)> = with
+                .iter()
+                .map(|(p, i)| (p.0, i.1))
+                .chain(with.iter().rev().map(|(p, i)| (p.0, i.0)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2).filled())))
+                .map_err(err)?;
+        }
+        let values: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.1.is_finite())
+            .collect();
+        let collapsed = s.points.iter().filter(|p| !p.1.is_finite());
+        chart
+            .draw_series(LineSeries::new(values.clone(), c.stroke_width(2)))
+            .map_err(err)?;
+        chart
+            .draw_series(values.iter().map(|p| Circle::new(*p, 4, c.filled())))
+            .map_err(err)?;
+        chart
+            .draw_series(collapsed.map(|p| Cross::new((p.0, y0), 7, c.stroke_width(3))))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// One line chart with its legend inside (a panel of a small-multiples grid).
 fn lines_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     series: &[Series],
@@ -94,58 +240,25 @@ fn lines_panel<DB: DrawingBackend>(
     title: &str,
     title_size: u32,
 ) -> Result<()> {
-    let (x0, x1) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
-    let (y0, y1) = bounds(series.iter().flat_map(|s| {
-        s.points
-            .iter()
-            .map(|p| p.1)
-            .chain(s.interval.iter().flatten().flat_map(|(a, b)| [*a, *b]))
-    }));
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, title_size))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .label_style((FONT, 12))
-        .draw()
-        .map_err(err)?;
+    lines_chart(area, series, x_label, y_label, title, title_size)?;
+    // the panel's legend (real, synthetic) at its top right, under the title
+    let (w, _) = area.dim_in_pixel();
+    let x = w as i32 - 230;
     for (k, s) in series.iter().enumerate() {
         let c = PALETTE[k % PALETTE.len()];
-        if let Some(iv) = &s.interval {
-            let band: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .zip(iv)
-                .map(|(p, i)| (p.0, i.1))
-                .chain(s.points.iter().zip(iv).rev().map(|(p, i)| (p.0, i.0)))
-                .collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2).filled())))
-                .map_err(err)?;
-        }
-        chart
-            .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(&s.name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
-        chart
-            .draw_series(s.points.iter().map(|p| Circle::new(*p, 3, c.filled())))
-            .map_err(err)?;
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 12))
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
+        let y = 34 + (LEGEND_ROW as i32) * k as i32;
+        area.draw(&PathElement::new(
+            vec![(x, y), (x + 20, y)],
+            c.stroke_width(3),
+        ))
         .map_err(err)?;
+        area.draw(&Text::new(
+            s.name.clone(),
+            (x + 26, y - TEXT as i32 / 2 - 1),
+            (FONT, TEXT - 2).into_font().color(&BLACK),
+        ))
+        .map_err(err)?;
+    }
     Ok(())
 }
 
@@ -159,7 +272,7 @@ pub fn bars(
     register_font();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (640, 400)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 400)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let (_, y1) = bounds(
             values
@@ -168,10 +281,10 @@ pub fn bars(
         );
         let n = labels.len().max(1);
         let mut chart = ChartBuilder::on(&root)
-            .caption(&caption.title, (FONT, 18))
+            .caption(&caption.title, (FONT, TITLE))
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(56)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
             .build_cartesian_2d((0..n).into_segmented(), 0.0..y1.max(1e-9))
             .map_err(err)?;
         let names = labels.to_vec();
@@ -183,7 +296,8 @@ pub fn bars(
                 SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
-            .label_style((FONT, 12))
+            .label_style((FONT, TEXT))
+            .axis_desc_style((FONT, TEXT))
             .draw()
             .map_err(err)?;
         for (i, (v, iv)) in values.iter().enumerate() {
@@ -263,18 +377,19 @@ fn density_series(samples: &[(&str, &[f64])]) -> Vec<Series> {
 /// output of each kind per cell.
 pub fn densities(panels: &[(String, Vec<f64>, Vec<f64>)], caption: &Caption) -> Result<String> {
     register_font();
-    let cols = 2usize;
+    // one column: two would halve the text on a phone
+    let cols = 1usize;
     let rows = panels.len().div_ceil(cols).max(1);
     let mut svg = String::new();
     {
         let root =
-            SVGBackend::with_string(&mut svg, (880, 40 + 320 * rows as u32)).into_drawing_area();
+            SVGBackend::with_string(&mut svg, (WIDTH, 40 + 340 * rows as u32)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let root = root.titled(&caption.title, (FONT, 18)).map_err(err)?;
+        let root = root.titled(&caption.title, (FONT, TITLE)).map_err(err)?;
         let areas = root.split_evenly((rows, cols));
         for (area, (title, real, synth)) in areas.iter().zip(panels) {
             let series = density_series(&[("real", real), ("synthetic", synth)]);
-            lines_panel(area, &series, title, "density", title, 14)?;
+            lines_panel(area, &series, title, "density", title, TEXT)?;
         }
         root.present().map_err(err)?;
     }
@@ -307,6 +422,20 @@ mod tests {
                 && svg.contains("Avg KL by feature count")
                 && svg.contains("<desc>data 3179437b")
         );
+        // a collapsed cell is marked and explained, never a gap in the line
+        let marked = lines(
+            &[Series {
+                name: "group".into(),
+                points: vec![(5.0, 0.2), (10.0, 0.15), (20.0, f64::NAN)],
+                interval: None,
+            }],
+            "features",
+            "attack AUROC",
+            &cap,
+        )
+        .unwrap();
+        assert!(marked.contains("no value: the cell collapsed"));
+        assert!(!svg.contains("no value: the cell collapsed"));
         let grid = densities(
             &[
                 (

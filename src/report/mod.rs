@@ -15,6 +15,9 @@ use minijinja::{context, Environment};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// The rules the HTML report inlines and the book loads (`additional-css` in book.toml).
+const CSS: &str = include_str!("../../report_templates/report.css");
+
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "layout.html",
@@ -23,6 +26,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "chapter.html",
         include_str!("../../report_templates/chapter.html"),
+    ),
+    (
+        "execution.html",
+        include_str!("../../report_templates/execution.html"),
     ),
     (
         "index.html",
@@ -129,6 +136,12 @@ pub fn render(
         env.add_template(n, t)
             .map_err(|e| Error::Invalid(format!("report template {n}: {e}")))?;
     }
+    env.add_global(
+        "css",
+        minijinja::Value::from_safe_string(
+            include_str!("../../report_templates/report.css").into(),
+        ),
+    );
     let chapters: Vec<Chapter> = runs
         .iter()
         .enumerate()
@@ -263,6 +276,12 @@ pub fn render(
                             label: label_of(&r.content).unwrap_or_default(),
                             ..blank("table", ci)
                         });
+                    } else if r.mime == crate::discussion::MARKDOWN_MIME {
+                        // a discussion: references resolve as in a markdown cell
+                        blocks.push(Block {
+                            md: r.content.clone(),
+                            ..blank("markdown", ci)
+                        });
                     } else if r.mime == "text/html" {
                         blocks.push(Block {
                             html: r.content.clone(),
@@ -306,7 +325,8 @@ pub fn render(
                 b.md = resolve_refs(&b.md, &targets, "md", &at, any_failed)?;
             }
             if b.label == "tbl:scorecard" {
-                scorecard = b.html.clone();
+                // the landing page shows it unnumbered: "Table 21" means nothing there
+                scorecard = b.html.replacen(&format!("Table {}. ", b.number), "", 1);
             }
         }
         let body = env
@@ -314,7 +334,6 @@ pub fn render(
             .and_then(|t| {
                 t.render(context! {
                     number => ch.number, title => ch.title, notebook => ch.notebook, status => ch.status,
-                    timing => format!("build {} s, run {} s, execution cache: {}", ch.build_s, ch.run_s, ch.cache),
                     blocks => blocks,
                 })
             })
@@ -331,7 +350,7 @@ pub fn render(
             t.render(context! {
                 chapters => chapters, summary => summary, deviations => info.deviations, fingerprint => info.fingerprint, profile => info.profile, models => info.models,
                 built => crate::llm::cache::now_rfc3339(), licence => crate::cohort::summary::ATTRIBUTION,
-                scorecard => minijinja::Value::from_safe_string(scorecard),
+                scorecard => minijinja::Value::from_safe_string(scorecard.clone()),
                 synthetic => info.downloads.iter().filter(|d| d.path.starts_with("downloads/synthetic/")).collect::<Vec<_>>(),
                 prompts => info.downloads.iter().filter(|d| d.path.starts_with("downloads/prompts/")).collect::<Vec<_>>(),
             })
@@ -340,7 +359,21 @@ pub fn render(
     let page = layout.render(context! { title => "Overview", chapters => chapters, body => minijinja::Value::from_safe_string(index) }).map_err(|e| Error::Invalid(e.to_string()))?;
     let path = out.join("index.html");
     write_atomic(&path, page.as_bytes())?;
-    write_book_source(&book_pages, info, &summary, &out.with_file_name("book-src"))?;
+    let execution = env
+        .get_template("execution.html")
+        .and_then(|t| t.render(context! { chapters => chapters }))
+        .and_then(|body| {
+            layout.render(context! { title => "Execution report", chapters => chapters, body => minijinja::Value::from_safe_string(body) })
+        })
+        .map_err(|e| Error::Invalid(format!("rendering the execution report: {e}")))?;
+    write_atomic(&out.join("execution.html"), execution.as_bytes())?;
+    write_book_source(
+        &book_pages,
+        info,
+        &summary,
+        &scorecard,
+        &out.with_file_name("book-src"),
+    )?;
     write_results(&results, info, out)?;
     Ok(Rendered {
         index: path,
@@ -512,6 +545,7 @@ fn write_book_source(
     pages: &[(Chapter, Vec<Block>)],
     info: &RunInfo,
     abstract_: &[String],
+    scorecard: &str,
     dir: &Path,
 ) -> Result<()> {
     let mut summary = String::from("# Summary\n\n[Overview](index.md)\n\n");
@@ -529,16 +563,41 @@ fn write_book_source(
             cell(&d.paper)
         ));
     }
+    if !scorecard.is_empty() {
+        overview.push_str(&format!(
+            "\n## Findings\n\nThe paper's six findings, each decided by a stated rule on this run's numbers (from the findings chapter).\n\n<div class=\"table\">\n{scorecard}\n</div>\n"
+        ));
+    }
     overview.push_str(&format!(
-        "\n## Chapters\n\nData fingerprint `{}`; profile `{}`; models: {}.\n\n| chapter | status | build (s) | run (s) | execution cache |\n|---|---|---|---|---|\n",
+        "\n## Chapters\n\nData fingerprint `{}`; profile `{}`; models: {}. How each notebook ran: [the execution report](execution.md).\n\n",
         info.fingerprint, info.profile, info.models
     ));
+    let mut execution = String::from("# Appendix: execution report\n\nPer notebook: whether it ran or was replayed from the execution cache, and each cell's wall time from its last run.\n\n| notebook | status | build (s) | run (s) | execution cache | cell times (s) |\n|---|---|---|---|---|---|\n");
     for (ch, blocks) in pages {
         let file = ch.file.replace(".html", ".md");
         summary.push_str(&format!("- [{}]({file})\n", ch.title));
         overview.push_str(&format!(
-            "| [{}]({file}) | {} | {} | {} | {} |\n",
-            ch.title, ch.status, ch.build_s, ch.run_s, ch.cache
+            "{}. [{}]({file}){}\n",
+            ch.number,
+            ch.title,
+            if ch.status == "ok" {
+                String::new()
+            } else {
+                format!(" — **{}**", ch.status)
+            }
+        ));
+        execution.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            ch.notebook,
+            ch.status,
+            ch.build_s,
+            ch.run_s,
+            ch.cache,
+            ch.cell_times
+                .iter()
+                .map(|(c, t)| format!("{c}: {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         let mut md = format!("# {}\n\n", ch.title);
         for b in blocks {
@@ -561,6 +620,9 @@ fn write_book_source(
         }
         write_atomic(&dir.join(&file), md.as_bytes())?;
     }
+    summary.push_str("\n[Appendix: execution report](execution.md)\n");
+    write_atomic(&dir.join("report.css"), CSS.as_bytes())?;
+    write_atomic(&dir.join("execution.md"), execution.as_bytes())?;
     overview.push_str(&format!("\n{}\n", crate::cohort::summary::ATTRIBUTION));
     write_atomic(&dir.join("index.md"), overview.as_bytes())?;
     write_atomic(&dir.join("SUMMARY.md"), summary.as_bytes())
