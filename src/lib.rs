@@ -43,5 +43,5 @@ pub mod prelude {
     pub use crate::notebook::display::{figure, html, svg, EvcxrDisplay};
     pub use crate::paper::{self, Paper};
     pub use crate::plot::{self, Caption, Series};
-    pub use crate::study::{fmt, Study, Table};
+    pub use crate::study::{fmt, thousands, Study, Table};
 }

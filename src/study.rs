@@ -65,11 +65,17 @@ impl EvcxrDisplay for Table {
 
 impl EvcxrDisplay for crate::cohort::CohortSummary {
     fn evcxr_display(&self) {
-        let pct = |n: usize| format!("{n} ({:.1}%)", 100.0 * n as f64 / self.rows.max(1) as f64);
+        let pct = |n: usize| {
+            format!(
+                "{} ({:.1}%)",
+                thousands(n as u64),
+                100.0 * n as f64 / self.rows.max(1) as f64
+            )
+        };
         let mut rows = vec![
             vec![
                 "ICU stays (rows)".into(),
-                self.rows.to_string(),
+                thousands(self.rows as u64),
                 "88,857".into(),
             ],
             vec!["columns".into(), self.columns.to_string(), "83".into()],
@@ -78,7 +84,11 @@ impl EvcxrDisplay for crate::cohort::CohortSummary {
             vec!["male (not female)".into(), pct(self.male), "48,398".into()],
             vec![
                 "missing cells".into(),
-                format!("{} ({:.1}%)", self.missing_cells, 100.0 * self.missing_rate),
+                format!(
+                    "{} ({:.1}%)",
+                    thousands(self.missing_cells as u64),
+                    100.0 * self.missing_rate
+                ),
                 "~25.7%".into(),
             ],
             vec![
@@ -225,6 +235,19 @@ impl Evaluation {
     pub fn mia(&self) -> Option<Estimate> {
         self.dcr_attack()?.auroc.clone()
     }
+}
+
+/// A count with thousands separators: 28494 → "28,494".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Format a number for a table (blank when undefined).
@@ -600,8 +623,8 @@ impl Study {
                     model.label(),
                     cell.id(),
                     r.calls.to_string(),
-                    r.prompt_tokens.to_string(),
-                    r.completion_tokens.to_string(),
+                    thousands(r.prompt_tokens),
+                    thousands(r.completion_tokens),
                     cost,
                 ]);
             }

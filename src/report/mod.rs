@@ -222,7 +222,11 @@ pub fn render(
             let code: String = cell
                 .source
                 .lines()
-                .filter(|l| !l.trim_start().starts_with(':'))
+                // `:dep` lines and `// kernel:` notes (evcxr workarounds) are not the analysis
+                .filter(|l| {
+                    let t = l.trim_start();
+                    !t.starts_with(':') && !t.starts_with("// kernel:")
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             if !code.trim().is_empty() {

@@ -3,6 +3,7 @@
 //! paper's setting, so no comparison is read without it.
 
 use crate::results::{CellState, ResultRecord};
+use crate::study::thousands;
 use serde::Serialize;
 
 /// One line of the deviations box: what, ours, the paper's.
@@ -11,18 +12,6 @@ pub struct Deviation {
     pub what: String,
     pub ours: String,
     pub paper: String,
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn cell_name(r: &ResultRecord) -> String {
