@@ -138,6 +138,15 @@ fn f4(v: Option<f64>) -> String {
         .unwrap_or_else(|| "undefined".into())
 }
 
+/// For "partly holds": which of the rule's two parts held, as a sentence (empty otherwise).
+fn which_part(a: bool, a_name: &str, b: bool, b_name: &str) -> String {
+    match (a, b) {
+        (true, false) => format!(" Held: {a_name}; did not: {b_name}."),
+        (false, true) => format!(" Held: {b_name}; did not: {a_name}."),
+        _ => String::new(),
+    }
+}
+
 fn all_generated<'a>(points: impl IntoIterator<Item = &'a Point>) -> bool {
     points.into_iter().all(|p| p.generated)
 }
@@ -176,6 +185,14 @@ fn finding1(m: &ModelNumbers, kl: Kl) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
+    if kl_values.is_some() {
+        f.evidence.push_str(&which_part(
+            useless,
+            "no useful utility",
+            falling,
+            "the KL order",
+        ));
+    }
     undecidable_without_kl(f, kl_values.is_none())
 }
 
@@ -241,6 +258,12 @@ fn finding2(m: &ModelNumbers, strategies_generated: bool, kl: Kl) -> Finding {
             String::new()
         }
     );
+    f.evidence.push_str(&which_part(
+        lower,
+        "lower KL in every group",
+        no_disparity,
+        "no wider spread across groups",
+    ));
     f
 }
 
@@ -281,6 +304,12 @@ fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
+    f.evidence.push_str(&which_part(
+        kl_holds,
+        "the KL part",
+        auc_holds,
+        "the AUROC part",
+    ));
     f
 }
 
@@ -310,7 +339,12 @@ fn finding4(m: &ModelNumbers, kl: Kl) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    undecidable_without_kl(f, pts.iter().any(|p| kl.of(p.1).is_none()))
+    let kl_missing = pts.iter().any(|p| kl.of(p.1).is_none());
+    if !kl_missing {
+        f.evidence
+            .push_str(&which_part(kl_falls, "KL falls", auc_rises, "AUROC rises"));
+    }
+    undecidable_without_kl(f, kl_missing)
 }
 
 fn finding5(m: &ModelNumbers) -> Finding {
@@ -353,6 +387,11 @@ fn finding5(m: &ModelNumbers) -> Finding {
             .collect::<Vec<_>>()
             .join("; ")
     );
+    if rises && !monotone {
+        f.evidence.push_str(
+            " Held: a rise from the fewest to the most features; did not: a rise at every step.",
+        );
+    }
     f
 }
 
@@ -464,6 +503,9 @@ pub fn needed_to_decide(f: &Finding) -> &'static str {
 pub fn paper_evidence(number: usize) -> String {
     let p = Paper::get();
     let kl = |c: Option<&crate::paper::PaperCell>| crate::paper::show_f(c.and_then(|c| c.avg_kl));
+    let auroc = |c: Option<&crate::paper::PaperCell>| {
+        crate::paper::show_f(c.and_then(|c| c.tstr_auroc.map(|r| r.value)))
+    };
     match number {
         1 => format!(
             "KL {} / {} / {} / {}; TSTR AUROC ≤ {:.4}",
@@ -484,12 +526,24 @@ pub fn paper_evidence(number: usize) -> String {
             .join("; "),
         3 => [5, 10, 15, 20]
             .iter()
-            .map(|k| format!("{k}: KL {}", kl(p.features(*k))))
+            .map(|k| {
+                format!(
+                    "{k}: KL {}, TSTR AUROC {}",
+                    kl(p.features(*k)),
+                    auroc(p.features(*k))
+                )
+            })
             .collect::<Vec<_>>()
             .join("; "),
         4 => [1000, 5000, 10000]
             .iter()
-            .map(|n| format!("{n}: KL {}", kl(p.rows(*n))))
+            .map(|n| {
+                format!(
+                    "{n} rows: KL {}, TSTR AUROC {}",
+                    kl(p.rows(*n)),
+                    auroc(p.rows(*n))
+                )
+            })
             .collect::<Vec<_>>()
             .join("; "),
         5 => [5, 10, 15, 20, 83]
@@ -561,7 +615,16 @@ mod tests {
             strategies: strategies([0.6, 0.5, 0.3, 0.2], 0.8),
             ..Default::default()
         };
-        assert_eq!(scorecard(&[useful])[0].verdict, Verdict::PartlyHolds);
+        let partly = &scorecard(&[useful])[0];
+        assert_eq!(partly.verdict, Verdict::PartlyHolds);
+        // "partly" says which part held
+        assert!(
+            partly
+                .evidence
+                .contains("Held: the KL order; did not: no useful utility."),
+            "{}",
+            partly.evidence
+        );
         let unordered = ModelNumbers {
             strategies: strategies([0.2, 0.5, 0.3, 0.6], 0.8),
             ..Default::default()
@@ -576,6 +639,7 @@ mod tests {
         let f = &scorecard(&[few])[0];
         assert_eq!(f.verdict, Verdict::NotTested);
         assert!(f.evidence.contains("naive: KL undefined"), "{}", f.evidence);
+        assert!(!f.evidence.contains("Held:"), "{}", f.evidence);
     }
 
     #[test]
