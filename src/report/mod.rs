@@ -557,7 +557,7 @@ fn write_book_source(
     let cell = |t: &str| t.replace('|', "\\|");
     let mut overview = format!(
         "# Overview\n\n## Abstract\n\n{}\n\n## Deviations from the paper\n\n| | this run | the paper |\n|---|---|---|\n",
-        abstract_.join(" ")
+        abstract_.join("\n\n")
     );
     for d in &info.deviations {
         overview.push_str(&format!(
