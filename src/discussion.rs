@@ -13,7 +13,7 @@ use crate::metrics::stats::Estimate;
 use crate::notebook::display::{emit, EvcxrDisplay};
 use crate::paper::Paper;
 use crate::regions::RegionResult;
-use crate::study::{Evaluation, Study};
+use crate::study::{thousands, Evaluation, Study};
 use crate::Result;
 
 /// The three parts of a chapter's discussion, each a list of sentences.
@@ -154,7 +154,7 @@ fn cell_numbers(c: &Cell, e: &Evaluation) -> String {
     let state = crate::results::CellState::of(&e.result.status);
     let status = match state {
         crate::results::CellState::Complete => String::new(),
-        s => format!(" ({})", s.text()),
+        s => format!(", {}", s.text()),
     };
     format!(
         "{}/{} valid rows{status}{kl}, TSTR AUROC {}",
@@ -212,7 +212,7 @@ pub fn cohort(study: &Study) -> Result<Discussion> {
     Ok(Discussion {
         holds: vec![format!(
             "The paper's inclusion rules and feature windows give {} adult first ICU stays with {} deaths ({rate:.1}%), close to the paper's 8.67% mortality, over {} hospitals in {} regions.",
-            s.rows, s.deaths, s.hospitals, s.regions.len()
+            thousands(s.rows as u64), s.deaths, s.hospitals, s.regions.len()
         )],
         differs: vec![
             format!(
