@@ -596,6 +596,8 @@ fn a_discussion_renders_as_markdown_with_resolved_references_in_both_editions() 
     );
     let summary = std::fs::read_to_string(dir.path().join("target/book-src/SUMMARY.md")).unwrap();
     assert!(summary.contains("(execution.md)"));
+    let overview = std::fs::read_to_string(dir.path().join("target/book-src/index.md")).unwrap();
+    assert!(overview.contains("## Downloads") && overview.contains("(../report/results.json)"));
 }
 
 #[test]

@@ -624,6 +624,11 @@ fn write_book_source(
         }
         write_atomic(&dir.join(&file), md.as_bytes())?;
     }
+    // the downloads live beside the HTML report (target/report), the book in target/book
+    overview.push_str(&format!(
+        "\n## Downloads\n\n- [results.json](../report/results.json) and [results.csv](../report/results.csv): every experiment cell and model, with the paper's numbers beside\n- the synthetic tables and the prompts ({} files): [the HTML report's downloads](../report/index.html#downloads)\n",
+        info.downloads.len()
+    ));
     summary.push_str("\n[Appendix: execution report](execution.md)\n");
     write_atomic(&dir.join("report.css"), CSS.as_bytes())?;
     write_atomic(&dir.join("execution.md"), execution.as_bytes())?;
