@@ -83,6 +83,13 @@ fn execution(name: &str, title: &str) -> Execution {
                             features: 10,
                             rows: 200,
                             avg_kl: Some(0.25),
+                            kl_reference: Some(synthehr::metrics::fidelity::KlReference {
+                                value: 0.2,
+                                lo: 0.1,
+                                hi: 0.3,
+                                n: 200,
+                                draws: 30,
+                            }),
                             tstr_auroc: Some(synthehr::results::Interval {
                                 value: 0.7,
                                 lo: 0.6,
@@ -570,6 +577,26 @@ fn the_index_and_the_book_open_with_the_abstract_and_the_deviations_box() {
         book.contains("| Data | eICU demo: 2,520 stays \\| a pipe | full eICU |"),
         "{book}"
     );
+}
+
+#[test]
+fn a_kl_without_its_matched_n_reference_is_refused_not_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = |name: &str, title: &str| {
+        let mut e = execution(name, title);
+        for r in &mut e.cells[1].rich {
+            if r.mime == synthehr::study::RESULT_MIME {
+                let mut rec: synthehr::results::ResultRecord =
+                    serde_json::from_str(&r.content).unwrap();
+                rec.kl_reference = None;
+                r.content = serde_json::to_string(&rec).unwrap();
+            }
+        }
+        e
+    };
+    let err = render_two(dir.path(), bare).unwrap_err().to_string();
+    assert!(err.contains("without its matched-n reference"), "{err}");
+    assert!(!dir.path().join("target/report/results.json").exists());
 }
 
 #[test]

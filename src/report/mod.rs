@@ -316,6 +316,17 @@ pub fn render(
         }
         book_pages.push((ch.clone(), blocks));
     }
+    // every KL is read against real rows of the same number: a record without that reference
+    // is a bug upstream, and the report refuses to print its KL bare
+    if let Some(r) = results
+        .iter()
+        .find(|r| r.avg_kl.is_some() && r.kl_reference.is_none())
+    {
+        return Err(Error::Invalid(format!(
+            "results record {} {}/{} at {} features, {} rows: an avg KL without its matched-n reference (kl_reference)",
+            r.model, r.stage, r.strategy, r.features, r.rows
+        )));
+    }
     let targets = ref_targets(&book_pages)?;
     // with a failed chapter (rendered under --keep-going, the build still failing) its figures
     // and tables are missing: references to them say so instead of stopping the render
