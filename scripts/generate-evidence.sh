@@ -23,3 +23,5 @@ ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
 # 2. dimensionality (findings 3, 5), then 3. strategies at 83 columns (findings 1, 2)
 "$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
 "$BIN" generate --profile local --stage strategies-constrained "${ARGS[@]}"
+# 4. sample size under the grammar (finding 4): the 10-feature stream continued to 2,000 rows
+"$BIN" generate --profile local --stage sample-size-constrained "${ARGS[@]}"
