@@ -270,12 +270,6 @@ pub fn fairness(study: &Study, per: &[(&str, Decoding, &Fairness)]) -> Discussio
         let (Some(group), Some(naive)) = (of("group"), of("naive")) else {
             continue;
         };
-        let g = |fr: &Fairness, name: &str| {
-            fr.groups
-                .iter()
-                .find(|x| x.group == name)
-                .and_then(|x| x.avg_kl)
-        };
         let m = ModelNumbers {
             model: study.models.first().map(|m| m.label()).unwrap_or_default(),
             strategies: vec![
@@ -294,15 +288,7 @@ pub fn fairness(study: &Study, per: &[(&str, Decoding, &Fairness)]) -> Discussio
                     },
                 ),
             ],
-            groups: crate::metrics::fairness::groups()
-                .into_iter()
-                .map(|(name, _, _)| crate::findings::GroupPoint {
-                    group_kl: g(group, &name),
-                    naive_kl: g(naive, &name),
-                    group: name,
-                    ..Default::default()
-                })
-                .collect(),
+            groups: crate::findings::GroupPoint::all(Some(group), Some(naive)),
             ..Default::default()
         };
         let f = finding(m, 2);

@@ -59,6 +59,35 @@ pub struct GroupPoint {
     pub naive_kl_present: Option<f64>,
 }
 
+impl GroupPoint {
+    /// Every demographic group's KL (declared and present values) under the group and the naive
+    /// strategy, from their fairness results; a strategy without one leaves its side undefined.
+    pub fn all(
+        group: Option<&crate::metrics::fairness::Fairness>,
+        naive: Option<&crate::metrics::fairness::Fairness>,
+    ) -> Vec<GroupPoint> {
+        fn of<'a>(
+            f: Option<&'a crate::metrics::fairness::Fairness>,
+            name: &str,
+        ) -> Option<&'a crate::metrics::fairness::GroupResult> {
+            f.and_then(|f| f.groups.iter().find(|g| g.group == name))
+        }
+        crate::metrics::fairness::groups()
+            .into_iter()
+            .map(|(name, _, _)| {
+                let (g, n) = (of(group, &name), of(naive, &name));
+                GroupPoint {
+                    group_kl: g.and_then(|g| g.avg_kl),
+                    naive_kl: n.and_then(|n| n.avg_kl),
+                    group_kl_present: g.and_then(|g| g.avg_kl_present),
+                    naive_kl_present: n.and_then(|n| n.avg_kl_present),
+                    group: name,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Which KL a rule reads: the declared estimator (missing values are a bin) or present values
 /// only. Verdicts use the declared one; the scorecard says when the other would decide
 /// differently, because a model that never leaves a field empty is dominated by the missing bin.

@@ -528,9 +528,7 @@ impl Study {
     ) -> Result<ModelNumbers> {
         let mut evals = Vec::new();
         for cell in self.profile.cells() {
-            if cell.decoding == decoding
-                && matches!(cell.role(), "strategies" | "dimensionality" | "sample-size")
-            {
+            if cell.decoding == decoding && cell.decides_findings() {
                 let e = self.evaluate(model, &cell, opt)?;
                 evals.push((cell, e));
             }
@@ -580,25 +578,8 @@ impl Study {
                 }
             }
         }
-        let in_group = |strategy: &str, group: &str| {
-            per_group
-                .iter()
-                .find(|p| p.0 == strategy)
-                .and_then(|p| p.1.groups.iter().find(|g| g.group == group))
-        };
-        let kl_in = |strategy: &str, group: &str| in_group(strategy, group).and_then(|g| g.avg_kl);
-        let present_in =
-            |strategy: &str, group: &str| in_group(strategy, group).and_then(|g| g.avg_kl_present);
-        m.groups = crate::metrics::fairness::groups()
-            .into_iter()
-            .map(|(g, _, _)| GroupPoint {
-                group_kl: kl_in("group", &g),
-                naive_kl: kl_in("naive", &g),
-                group_kl_present: present_in("group", &g),
-                naive_kl_present: present_in("naive", &g),
-                group: g,
-            })
-            .collect();
+        let of = |strategy: &str| per_group.iter().find(|p| p.0 == strategy).map(|p| &p.1);
+        m.groups = GroupPoint::all(of("group"), of("naive"));
         Ok(m)
     }
 
@@ -656,10 +637,9 @@ impl Study {
     pub fn scorecard_decodings(&self) -> Vec<Decoding> {
         let cells = self.profile.cells();
         let has = |d: Decoding| {
-            cells.iter().any(|c| {
-                c.decoding == d
-                    && matches!(c.role(), "strategies" | "dimensionality" | "sample-size")
-            })
+            cells
+                .iter()
+                .any(|c| c.decoding == d && c.decides_findings())
         };
         [Decoding::Constrained, Decoding::Free]
             .into_iter()

@@ -152,6 +152,12 @@ impl Cell {
             .unwrap_or(&self.stage)
     }
 
+    /// Whether the findings' rules read this cell: its stage plays the strategies,
+    /// dimensionality or sample-size role.
+    pub fn decides_findings(&self) -> bool {
+        matches!(self.role(), "strategies" | "dimensionality" | "sample-size")
+    }
+
     /// The same calls and rows, whatever stage lists it.
     pub fn same_calls(&self, other: &Cell) -> bool {
         self.id() == other.id() && self.stream_id() == other.stream_id()

@@ -136,12 +136,7 @@ pub fn render(
         env.add_template(n, t)
             .map_err(|e| Error::Invalid(format!("report template {n}: {e}")))?;
     }
-    env.add_global(
-        "css",
-        minijinja::Value::from_safe_string(
-            include_str!("../../report_templates/report.css").into(),
-        ),
-    );
+    env.add_global("css", minijinja::Value::from_safe_string(CSS.into()));
     let chapters: Vec<Chapter> = runs
         .iter()
         .enumerate()
