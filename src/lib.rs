@@ -3,6 +3,7 @@
 //!
 //! The notebook-facing API is the [`prelude`]; the `synthehr` binary is a thin CLI over [`app`].
 
+#[cfg(feature = "tool")]
 pub mod app;
 pub mod cohort;
 pub mod data;
@@ -18,6 +19,7 @@ pub mod paper;
 pub mod plot;
 pub mod project;
 pub mod regions;
+#[cfg(feature = "tool")]
 pub mod report;
 pub mod results;
 pub mod study;

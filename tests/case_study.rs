@@ -79,7 +79,7 @@ fn the_scorecard_decides_on_constrained_cells_and_shows_the_free_verdict_beside(
         ]
     );
     let opt = study.utility_options();
-    let (findings, table) = study.scorecard(&opt).unwrap();
+    let (findings, table, _) = study.scorecard(&opt).unwrap();
     assert_eq!(findings.len(), 2);
     assert!(findings.iter().all(|(_, f)| f.len() == 6));
     assert_eq!(table.header[1], "verdict (constrained decoding)");

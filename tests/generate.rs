@@ -484,7 +484,7 @@ async fn the_grammar_selftest_fails_closed_on_a_server_that_ignores_grammars() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         v["grammar"],
-        synthehr::generate::grammar::SELFTEST_GRAMMAR,
+        synthehr::llm::selftest::SELFTEST_GRAMMAR,
         "{body}"
     );
     assert!(Cache::new(dir.path()).files().is_empty());

@@ -1,6 +1,7 @@
 //! Real data → the paper's 83-column design matrix, with its summary and fingerprint.
 
 pub mod features;
+#[cfg(feature = "tool")]
 pub mod fetch;
 pub mod long;
 pub mod matrix;

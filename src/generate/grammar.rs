@@ -242,18 +242,6 @@ pub fn json_schema(rules: &[FieldRule], records: usize) -> Value {
     })
 }
 
-/// A self-test for servers that accept a grammar and silently ignore it: a prompt asking for
-/// prose under a grammar that allows only digits. [`selftest_passed`] judges the answer.
-pub const SELFTEST_GRAMMAR: &str = "root ::= [0-9]{6,12}\n";
-pub const SELFTEST_PROMPT: &str =
-    "Write two sentences about the weather in Paris. Use words only, no digits.";
-
-/// Whether a self-test answer obeyed [`SELFTEST_GRAMMAR`].
-pub fn selftest_passed(answer: &str) -> bool {
-    let a = answer.trim();
-    (6..=12).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_digit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,14 +326,5 @@ mod tests {
         assert_eq!(p["heartrate_max"]["maximum"], json!(300.0));
         assert_eq!(p["death"]["enum"], json!([0, 1]));
         assert_eq!(rows["items"]["required"], json!(["heartrate_max", "death"]));
-    }
-
-    #[test]
-    fn selftest_judges_digits_only() {
-        assert!(selftest_passed("12345678"));
-        assert!(selftest_passed(" 123456\n"));
-        assert!(!selftest_passed("It is sunny in Paris."));
-        assert!(!selftest_passed("123"));
-        assert!(!selftest_passed("12345678 degrees"));
     }
 }

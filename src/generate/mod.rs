@@ -8,6 +8,7 @@ pub mod plan;
 pub mod profile;
 pub mod run;
 pub mod strategy;
+#[cfg(feature = "tool")]
 pub mod throughput;
 
 pub use profile::{Cell, Profile};

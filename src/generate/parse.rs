@@ -450,18 +450,7 @@ fn redact_csv(text: &str, columns: &[&str], shown: &Shown) -> (String, usize) {
     (s, n)
 }
 
-/// Bit pattern of a row, for exact comparisons (all NaNs compare equal).
-pub fn row_key(row: &[f64]) -> Vec<u64> {
-    row.iter()
-        .map(|v| {
-            if v.is_nan() {
-                u64::MAX
-            } else {
-                (v + 0.0).to_bits()
-            }
-        })
-        .collect()
-}
+pub use crate::metrics::row_key;
 
 /// The valid rows of one experiment cell, accumulated call by call, with duplicates and copies
 /// of shown rows rejected.

@@ -9,7 +9,7 @@ use super::strategy::{self, Group, PromptInput, Strategy, GROUPS};
 use crate::cohort::matrix::{canonical, DesignMatrix};
 use crate::error::Result;
 use crate::fsutil::sha256_hex;
-use crate::llm::client::ConstraintForm;
+use crate::llm::ConstraintForm;
 use crate::llm::{ChatRequest, Message, Provenance, Sampling};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -7,7 +7,8 @@ use super::plan::{plan_call_as, shown_row, Call, MemberPool};
 use super::profile::{Cell, Profile};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
-use crate::llm::{CacheMode, LlmClient};
+use crate::llm::answers::Answers;
+use crate::llm::CacheMode;
 use futures::stream::{FuturesOrdered, StreamExt};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
@@ -71,8 +72,8 @@ pub struct NoProgress;
 impl Progress for NoProgress {}
 
 /// Run one cell.
-pub async fn run_cell(
-    client: &LlmClient,
+pub async fn run_cell<A: Answers>(
+    client: &A,
     profile: &Profile,
     cell: &Cell,
     pool: &MemberPool<'_>,
@@ -88,14 +89,13 @@ pub async fn run_cell(
     let mut in_flight = FuturesOrdered::new();
     let mut next = 0usize;
     let mut status = None;
-    let concurrency = client.config().concurrency.max(1);
+    let concurrency = client.concurrency();
     let enough = |r: &CellRows| r.rows.len() >= cell.rows;
 
     while status.is_none() {
         // keep the slots busy, but never plan past the budget or past what is clearly needed
         while in_flight.len() < concurrency && next < budget {
-            let call: Call =
-                plan_call_as(profile, cell, pool, next, client.config().constraint_form())?;
+            let call: Call = plan_call_as(profile, cell, pool, next, client.constraint_form())?;
             next += 1;
             let columns = columns.clone();
             in_flight.push_back(async move {
@@ -110,7 +110,7 @@ pub async fn run_cell(
                 );
                 let redact = |text: &str| parse::redact_copies(text, &columns, &shown);
                 let entry = client
-                    .complete_redacted(
+                    .answer(
                         &call.request,
                         cell.replicate,
                         call.provenance.clone(),
@@ -119,7 +119,7 @@ pub async fn run_cell(
                     .await;
                 (call, entry)
             });
-            if client.config().mode == CacheMode::Replay {
+            if client.mode() == CacheMode::Replay {
                 break; // replay is instant; keep strict call order
             }
         }
@@ -129,15 +129,14 @@ pub async fn run_cell(
         };
         let entry = match entry {
             Ok(e) => e,
-            Err(Error::CorruptEntry { file, why }) if client.config().mode == CacheMode::Replay => {
+            Err(Error::CorruptEntry { file, why }) if client.mode() == CacheMode::Replay => {
                 status = Some(CellStatus::Corrupt { file, why });
                 break;
             }
-            Err(miss @ Error::ReplayMiss { .. }) if client.config().mode == CacheMode::Replay => {
+            Err(miss @ Error::ReplayMiss { .. }) if client.mode() == CacheMode::Replay => {
                 let mut missing = vec![format!("call {} ({miss})", call.index)];
                 for j in call.index + 1..cell.nominal_calls().max(call.index + 1) {
-                    let c =
-                        plan_call_as(profile, cell, pool, j, client.config().constraint_form())?;
+                    let c = plan_call_as(profile, cell, pool, j, client.constraint_form())?;
                     missing.push(format!(
                         "call {j}: key {}",
                         client.key(&c.request, cell.replicate)
@@ -148,13 +147,7 @@ pub async fn run_cell(
             }
             Err(e) => return Err(e),
         };
-        progress.call_done(
-            cell,
-            client
-                .counters
-                .completion_tokens
-                .load(std::sync::atomic::Ordering::Relaxed),
-        );
+        progress.call_done(cell, client.fresh_completion_tokens());
         prompt_tokens += entry.usage().prompt_tokens;
         completion_tokens += entry.usage().completion_tokens;
         keys.push(entry.key.clone());

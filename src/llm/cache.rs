@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// Bump when the key's inputs or the entry format change.
 pub const CACHE_SCHEMA: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tool", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheMode {
     /// Offline: a miss is an error listing what is missing.

@@ -1,6 +1,8 @@
 //! The LLM client: cache first, then the provider with bounded concurrency, a per-request
 //! timeout and retries with exponential backoff and full jitter (honouring Retry-After).
 
+use super::answers::{replay_entry, Answers};
+pub use super::answers::{ConstraintForm, Redactor};
 use super::cache::{self, Cache, CacheMode, Entry, Lookup, Provenance};
 use super::fingerprint::ModelFingerprint;
 use super::provider::{self, CallError, Completion, ProviderKind};
@@ -53,14 +55,6 @@ pub struct ClientConfig {
     pub mode: CacheMode,
     /// How constrained requests are sent; `None` = by the server ([`Self::constraint_form`]).
     pub constraint: Option<ConstraintForm>,
-}
-
-/// How a constrained request is sent: a GBNF grammar (llama-server's extension) or a JSON
-/// schema (the commercial APIs' structured outputs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ConstraintForm {
-    Gbnf,
-    JsonSchema,
 }
 
 /// A URL as it may be printed: a key or password in its userinfo (`https://user:KEY@host/`) is
@@ -133,9 +127,6 @@ pub struct LlmClient {
     /// A recording client holds the cache's writer lock for its lifetime.
     _writing: Option<super::cache::CacheLock>,
 }
-
-/// Removes real rows from an answer: returns the text to store and the lines removed.
-pub type Redactor<'a> = dyn Fn(&str) -> (String, usize) + Sync + 'a;
 
 /// A failed lookup or call, with the key and cell so a replay miss can be listed.
 #[derive(Debug, Clone)]
@@ -264,7 +255,7 @@ impl LlmClient {
     /// and silently ignore it (HTTP 200, unconstrained text). A prose prompt under a digits-only
     /// grammar must come back as digits; the answer is never cached. Returns the answer text.
     pub async fn grammar_selftest(&self) -> Result<String> {
-        use crate::generate::grammar::{selftest_passed, SELFTEST_GRAMMAR, SELFTEST_PROMPT};
+        use super::selftest::{selftest_passed, SELFTEST_GRAMMAR, SELFTEST_PROMPT};
         let req = ChatRequest {
             messages: vec![super::Message::user(SELFTEST_PROMPT)],
             sampling: super::Sampling {
@@ -292,13 +283,15 @@ impl LlmClient {
     /// The cached entry for `key`, `None` when it must be requested, or the replay error.
     /// `warn`: say that a corrupt entry will be re-recorded (once, on the first look).
     fn lookup(&self, key: &str, provenance: &Provenance, warn: bool) -> Result<Option<Entry>> {
+        if self.cfg.mode == CacheMode::Replay {
+            let e = replay_entry(&self.cache, key, provenance)?;
+            self.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Some(e));
+        }
         match self.cache.get(key) {
             Lookup::Hit(e) => {
                 self.counters.hits.fetch_add(1, Ordering::Relaxed);
                 Ok(Some(*e))
-            }
-            Lookup::Corrupt { file, why } if self.cfg.mode == CacheMode::Replay => {
-                Err(Error::CorruptEntry { file, why })
             }
             Lookup::Corrupt { file, why } => {
                 if warn {
@@ -309,10 +302,6 @@ impl LlmClient {
                 }
                 Ok(None)
             }
-            Lookup::Miss if self.cfg.mode == CacheMode::Replay => Err(Error::ReplayMiss {
-                key: key.to_string(),
-                cell: provenance.cell.to_string(),
-            }),
             Lookup::Miss => Ok(None),
         }
     }
@@ -412,5 +401,32 @@ impl LlmClient {
             return Err(provider::classify_status(status, retry_after, &body));
         }
         provider::parse(self.cfg.provider, &body)
+    }
+}
+
+impl Answers for LlmClient {
+    fn mode(&self) -> CacheMode {
+        self.cfg.mode
+    }
+    fn concurrency(&self) -> usize {
+        self.cfg.concurrency.max(1)
+    }
+    fn constraint_form(&self) -> ConstraintForm {
+        self.cfg.constraint_form()
+    }
+    fn key(&self, req: &ChatRequest, replicate: u32) -> String {
+        LlmClient::key(self, req, replicate)
+    }
+    fn fresh_completion_tokens(&self) -> u64 {
+        self.counters.completion_tokens.load(Ordering::Relaxed)
+    }
+    fn answer<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        replicate: u32,
+        provenance: Provenance,
+        redact: Option<&'a Redactor<'a>>,
+    ) -> impl std::future::Future<Output = Result<Entry>> + Send + 'a {
+        self.complete_redacted(req, replicate, provenance, redact)
     }
 }

@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tool", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
     /// OpenAI chat completions and compatible servers (llama-server, vLLM, Ollama).
-    #[value(alias = "openai")]
+    #[cfg_attr(feature = "tool", value(alias = "openai"))]
     OpenaiCompatible,
     Anthropic,
     Gemini,

@@ -15,6 +15,19 @@ pub mod utility;
 use crate::cohort::DesignMatrix;
 use crate::error::{Error, Result};
 
+/// Bit pattern of a row, for exact comparisons (all NaNs compare equal).
+pub fn row_key(row: &[f64]) -> Vec<u64> {
+    row.iter()
+        .map(|v| {
+            if v.is_nan() {
+                u64::MAX
+            } else {
+                (v + 0.0).to_bits()
+            }
+        })
+        .collect()
+}
+
 /// Named columns of `f64` (NaN = missing), column-major: real or synthetic rows alike.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {

@@ -18,10 +18,10 @@
 
 use super::fidelity::is_categorical;
 use super::gbdt::{Gbdt, GbdtParams};
+use super::row_key;
 use super::stats::{self, average_ranks, Estimate, Undefined};
 use super::Frame;
 use crate::cohort::schema::LABEL;
-use crate::generate::parse::row_key;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -150,8 +150,8 @@ thread_local! {
 pub fn begin_cell(i: usize) {
     CELL_START.with(|c| c.set(Some(Instant::now())));
     let _ = std::io::stderr().flush();
-    println!("{} {i}", super::program::BEGIN);
-    eprintln!("{} {i}", super::program::BEGIN);
+    println!("{} {i}", BEGIN);
+    eprintln!("{} {i}", BEGIN);
     let _ = std::io::stdout().flush();
 }
 
@@ -162,8 +162,8 @@ pub fn end_cell(i: usize) {
         .map(|t| t.elapsed().as_secs_f64() * 1e3)
         .unwrap_or(0.0);
     let _ = std::io::stderr().flush();
-    println!("{} {i} {ms:.1}", super::program::END);
-    eprintln!("{} {i} {ms:.1}", super::program::END);
+    println!("{} {i} {ms:.1}", END);
+    eprintln!("{} {i} {ms:.1}", END);
     let _ = std::io::stdout().flush();
 }
 
@@ -182,6 +182,11 @@ pub fn install_panic_marker() {
         default(info);
     }));
 }
+
+/// Marker lines the program prints around each cell (on stdout and stderr): the protocol
+/// between a generated program (this runtime side, in the library) and the engine (the tool).
+pub const BEGIN: &str = "@@synthehr-cell-begin";
+pub const END: &str = "@@synthehr-cell-end";
 
 /// What the panic hook prints before the panic message: the marker, then a generated line.
 pub const PANIC_MARKER: &str = "@@synthehr-panic";

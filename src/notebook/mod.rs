@@ -2,10 +2,13 @@
 //! the evcxr kernel and headless, and the executor with its execution cache.
 
 pub mod display;
+#[cfg(feature = "tool")]
 pub mod exec;
 pub mod model;
+#[cfg(feature = "tool")]
 pub mod program;
 
 pub use display::EvcxrDisplay;
+#[cfg(feature = "tool")]
 pub use exec::{Engine, Execution, Inputs, Status};
 pub use model::Notebook;

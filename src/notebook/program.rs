@@ -9,9 +9,7 @@
 use syn::parse::Parser;
 use syn::spanned::Spanned;
 
-/// Marker lines the program prints around each cell (on stdout and stderr).
-pub const BEGIN: &str = "@@synthehr-cell-begin";
-pub const END: &str = "@@synthehr-cell-end";
+pub use super::display::{BEGIN, END};
 
 /// Where a generated line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,8 @@ pub mod yaib;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "tool", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
     /// PhysioNet eICU demo base tables + YAIB hourly labs/vitals (the default).
