@@ -20,8 +20,11 @@ ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
       --model qwen2.5-coder-1.5b-instruct --timeout-secs 30000)
 # 1. the live check of constrained decoding at 83 columns (the first calls of stage 3 below)
 "$BIN" generate --profile constrained-check "${ARGS[@]}"
-# 2. dimensionality (findings 3, 5), then 3. strategies at 83 columns (findings 1, 2)
-"$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
+# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), then 3. strategies at 83
+# columns under grammar 3 (findings 1, 2)
+"$BIN" generate --profile local --stage dimensionality-constrained-g3 "${ARGS[@]}"
 "$BIN" generate --profile local --stage strategies-constrained "${ARGS[@]}"
-# 4. sample size under the grammar (finding 4): the 10-feature stream continued to 2,000 rows
+# 4. the grammar-2 dimensionality cells to their call budgets (the paired grammar-2 evidence)
+"$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
+# 5. sample size under the grammar (finding 4): the 10-feature stream continued to 2,000 rows
 "$BIN" generate --profile local --stage sample-size-constrained "${ARGS[@]}"

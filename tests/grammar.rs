@@ -83,11 +83,20 @@ fn llama_cpp_accepts_every_member_row_and_rejects_malformed_lines() {
         return;
     };
     let p = pool();
-    for (k, version) in [(5, 1), (10, 1), (20, 1), (82, 1), (10, 2), (82, 2)] {
+    for (k, version) in [
+        (5, 1),
+        (10, 1),
+        (20, 1),
+        (82, 1),
+        (10, 2),
+        (82, 2),
+        (15, 3),
+        (82, 3),
+    ] {
         let cols = schema::top_k(k);
         let r = versioned_rules(&cols, &p, version);
-        // every member row, as the prompt shows it, in blocks of 25 records (grammar 2 bounds
-        // values below by the plausible range, so there: every member row inside the ranges)
+        // every member row, as the prompt shows it, in blocks of 25 records (grammars 2 and 3
+        // bound values by the plausible range, so there: every member row inside the ranges)
         let rows: Vec<usize> = p
             .rows
             .iter()
@@ -134,6 +143,20 @@ fn llama_cpp_accepts_every_member_row_and_rejects_malformed_lines() {
                 negate_nonnegative(first, &cols),
             ),
         ];
+        let mut bad = bad.to_vec();
+        if version >= 3 {
+            // a value above its range, with as many digits as the range's maximum
+            let i = (0..cols.len())
+                .find(|&i| {
+                    schema::column(cols[i])
+                        .and_then(|c| c.range)
+                        .is_some_and(|(_, hi)| (100.0..999.0).contains(&hi))
+                })
+                .unwrap();
+            let mut f: Vec<&str> = first.split(',').collect();
+            f[i] = "999";
+            bad.push(("above the range", f.join(",")));
+        }
         for (what, line) in bad {
             let text = format!("{header}\n{first}\n{line}\n");
             assert!(!accepts(&tool, &g, &text), "k = {k}: {what} accepted");

@@ -580,6 +580,7 @@ async fn structured_outputs_reach_each_provider_in_its_own_shape() {
         negative: false,
         int_digits: 3,
         min_int_digits: None,
+        exact: false,
         decimals: if binary { 0 } else { 2 },
         nullable,
         range: if binary { None } else { Some((0.0, 300.0)) },

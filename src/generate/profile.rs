@@ -59,7 +59,8 @@ pub struct Stage {
     #[serde(default)]
     pub decoding: Decoding,
     /// Grammar version of constrained cells (`generate::grammar`): 1 (default; what the first
-    /// constrained calls were recorded with) or 2 (integer parts bounded below by the range).
+    /// constrained calls were recorded with), 2 (integer parts bounded below by the range) or 3
+    /// (every value bounded by its range exactly).
     #[serde(default = "one")]
     pub grammar: u32,
     /// Prompt layout: `examples-first` (default) or `prefix-first` (`strategy::Layout`).
@@ -87,7 +88,7 @@ pub struct Cell {
 
 impl Cell {
     /// `""` for free decoding (ids recorded before decoding was an axis stay as they were),
-    /// `"-constrained"` for grammar 1, `"-constrained-g2"` for grammar 2.
+    /// `"-constrained"` for grammar 1, `"-constrained-g2"` for grammar 2 (and so on).
     /// `"-prefix"` after it for the prefix-first layout (examples-first adds nothing).
     fn decoding_suffix(&self) -> String {
         let layout = if self.layout.is_examples_first() {
@@ -249,6 +250,14 @@ impl Profile {
                     s.name
                 ));
             }
+            if !(1..=super::grammar::LATEST).contains(&s.grammar) {
+                return Err(format!(
+                    "stage {}: grammar {} is not a grammar version (1 to {})",
+                    s.name,
+                    s.grammar,
+                    super::grammar::LATEST
+                ));
+            }
             if let Some(k) = s.features.iter().find(|k| **k == 0 || **k > 82) {
                 return Err(format!(
                     "stage {}: feature count {k} is not in 1..=82",
@@ -355,6 +364,12 @@ mod tests {
                 "tokens_per_value",
             ),
             ("concurrency = 4", "concurrency = 0", "concurrency"),
+            (
+                "[[stage]]\n",
+                "[[stage]]\ngrammar = 9\n",
+                "grammar 9 is not a grammar version (1 to 3)",
+            ),
+            ("[[stage]]\n", "[[stage]]\ngrammar = 0\n", "grammar 0"),
         ] {
             assert!(base.contains(from), "{from}");
             let p = dir.path().join("p.toml");
