@@ -498,7 +498,6 @@ pub fn models(study: &Study, opt: &crate::metrics::utility::UtilityOptions) -> R
                 claim: "",
                 verdict: Verdict::NotTested,
                 evidence: String::new(),
-                chapter: 0
             })
         ));
     } else {

@@ -140,21 +140,19 @@ pub struct Finding {
     pub number: usize,
     pub claim: &'static str,
     pub verdict: Verdict,
-    /// The rule and the numbers that decided it.
+    /// The rule and the numbers that decided it. (The chapter that shows them declares the
+    /// finding in its notebook's metadata: `notebook::chapters`.)
     pub evidence: String,
-    /// The chapter (report numbering) that shows the numbers.
-    pub chapter: usize,
 }
 
 impl Finding {
     /// A finding before its rule has run: not tested, no evidence yet.
-    fn untested(number: usize, claim: &'static str, chapter: usize) -> Finding {
+    fn untested(number: usize, claim: &'static str) -> Finding {
         Finding {
             number,
             claim,
             verdict: Verdict::NotTested,
             evidence: String::new(),
-            chapter,
         }
     }
 }
@@ -187,7 +185,7 @@ fn finding1(m: &ModelNumbers, kl: Kl) -> Finding {
         .iter()
         .map(|s| m.strategies.iter().find(|(n, _)| n == s).map(|(_, p)| p))
         .collect();
-    let mut f = Finding::untested(1, claim, 2);
+    let mut f = Finding::untested(1, claim);
     let Some(pts) = pts.into_iter().collect::<Option<Vec<_>>>() else {
         f.evidence = "a strategy cell is missing from the profile".into();
         return f;
@@ -242,7 +240,6 @@ fn finding2(m: &ModelNumbers, strategies_generated: bool, kl: Kl) -> Finding {
     let mut f = Finding::untested(
         2,
         "Group conditioning lowers KL for every demographic group without creating disparities",
-        3,
     );
     let both: Vec<(&str, f64, f64)> = m
         .groups
@@ -304,7 +301,6 @@ fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
     let mut f = Finding::untested(
         3,
         "Fidelity and utility are good at 5–10 features and collapse at 15–20 (sweet spot ≈ 10)",
-        4,
     );
     let pts: Option<Vec<&Point>> = [5, 10, 15, 20]
         .iter()
@@ -343,7 +339,7 @@ fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
 }
 
 fn finding4(m: &ModelNumbers, kl: Kl) -> Finding {
-    let mut f = Finding::untested(4, "More rows lower KL and raise AUROC", 5);
+    let mut f = Finding::untested(4, "More rows lower KL and raise AUROC");
     let mut pts: Vec<(usize, &Point)> = m.rows.iter().map(|(n, p)| (*n, p)).collect();
     pts.sort_by_key(|p| p.0);
     if pts.len() < 2 {
@@ -380,7 +376,6 @@ fn finding5(m: &ModelNumbers) -> Finding {
     let mut f = Finding::untested(
         5,
         "Membership-inference risk rises with the number of features",
-        4,
     );
     if !all_generated(m.features.iter().map(|(_, p)| p)) {
         f.evidence = "not every feature-count cell is generated yet".into();
@@ -425,7 +420,7 @@ fn finding5(m: &ModelNumbers) -> Finding {
 }
 
 fn finding6(models: &[ModelNumbers]) -> Finding {
-    let mut f = Finding::untested(6, "Different LLMs behave alike", 9);
+    let mut f = Finding::untested(6, "Different LLMs behave alike");
     // the feature count with the lowest KL, per model
     let best: Vec<(String, Option<usize>)> = models
         .iter()
@@ -600,7 +595,7 @@ mod tests {
     #[test]
     fn an_undecided_finding_says_what_would_decide_it_and_a_decided_one_does_not() {
         for n in 1..=6 {
-            let mut f = Finding::untested(n, "claim", 1);
+            let mut f = Finding::untested(n, "claim");
             assert!(!needed_to_decide(&f).is_empty(), "finding {n}");
             f.verdict = Verdict::PartlyHolds;
             assert!(!needed_to_decide(&f).is_empty(), "finding {n}");

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
         "notebook::display",
         "notebook::model",
     ],
-    &["cohort", "llm"],
+    &["cohort", "llm", "notebook::chapters"],
     &["metrics"],
     &["generate", "plot"],
     &["results", "findings"],

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::llm::ModelFingerprint;
-use std::path::PathBuf;
 
 /// `synthehr run NOTEBOOK`: execute one notebook (or replay it) and print its outputs.
 pub fn run_notebook(path: &Path, data: &Path, profile: &str, write: bool) -> Result<()> {
@@ -101,19 +100,7 @@ pub fn build(
             ("SYNTHEHR_PROFILE".into(), profile.to_string()),
         ],
     };
-    let mut notebooks: Vec<PathBuf> = std::fs::read_dir(project.join("notebooks"))
-        .map_err(|e| crate::Error::io(project.join("notebooks"), e))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "ipynb"))
-        .filter(|p| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("")
-                .starts_with("00-")
-        })
-        .collect();
-    notebooks.sort();
+    let notebooks = crate::notebook::chapters::chapter_paths(&project.join("notebooks"))?;
     let mut runs = Vec::new();
     let mut failed = Vec::new();
     for (i, path) in notebooks.iter().enumerate() {

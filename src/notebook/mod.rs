@@ -1,6 +1,7 @@
 //! Notebooks: the `.ipynb` model, the cell → program translation, display helpers that work in
 //! the evcxr kernel and headless, and the executor with its execution cache.
 
+pub mod chapters;
 pub mod display;
 #[cfg(feature = "tool")]
 pub mod exec;

@@ -8,6 +8,7 @@ use crate::generate::{Cell, Strategy};
 use crate::llm::ModelFingerprint;
 use crate::metrics::fairness::Fairness;
 use crate::metrics::utility::UtilityOptions;
+use crate::notebook::chapters;
 
 impl Study {
     /// The numbers behind the paper's findings for one model and one decoding: every cell whose
@@ -111,6 +112,7 @@ impl Study {
         &self,
         opt: &UtilityOptions,
     ) -> Result<(Vec<DecodedFindings>, Table, Vec<Evaluated>)> {
+        let chapters = chapters::chapters(&self.project.join("notebooks"))?;
         let decodings = self.scorecard_decodings();
         let mut by_decoding = Vec::new();
         let mut evaluated = Vec::new();
@@ -167,7 +169,9 @@ impl Study {
                         f.evidence.clone(),
                         crate::findings::needed_to_decide(f).to_string(),
                         crate::findings::paper_evidence(f.number),
-                        f.chapter.to_string(),
+                        chapters::of_finding(&chapters, f.number)
+                            .map(|c| c.number.to_string())
+                            .unwrap_or_default(),
                     ]);
                     row
                 })
