@@ -22,6 +22,7 @@ pub mod regions;
 #[cfg(feature = "tool")]
 pub mod report;
 pub mod results;
+pub mod show;
 pub mod study;
 
 pub use error::{Error, Result};
@@ -45,5 +46,6 @@ pub mod prelude {
     pub use crate::notebook::display::{figure, html, svg, EvcxrDisplay};
     pub use crate::paper::{self, Paper};
     pub use crate::plot::{self, Caption, Series};
+    pub use crate::show::{self, MISSING};
     pub use crate::study::{fmt, thousands, Study, Table};
 }

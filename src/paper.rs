@@ -70,6 +70,21 @@ pub struct MiaPoint {
     pub approximate: bool,
 }
 
+impl MiaPoint {
+    /// The attack AUROC as a table shows it: "≈0.6000" when read off the bars.
+    pub fn shown_auroc(&self) -> String {
+        let about = if self.approximate { "≈" } else { "" };
+        format!("{about}{:.4}", self.mia_auroc)
+    }
+}
+
+/// Table 2's group / naive KL as a table shows it: "0.1234 / 0.2345".
+impl std::fmt::Display for GroupKl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.4} / {:.4}", self.group, self.naive)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Table5 {
     pub lowest: BTreeMap<String, f64>,
@@ -158,12 +173,12 @@ impl Paper {
 
 /// A paper value for a table cell: the number, or "—" where the paper reports none.
 pub fn show<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_else(|| "—".into())
+    crate::show::opt(v)
 }
 
 /// A bare KL (or other 4-digit) value from the paper for a table cell.
 pub fn show_f(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into())
+    crate::show::num(v, 4)
 }
 
 #[cfg(test)]
@@ -193,6 +208,7 @@ mod tests {
         );
         assert_eq!(p.group_kl("race_asian").map(|g| g.naive), Some(0.5668));
         assert!(p.mia(20).is_some_and(|m| m.approximate));
+        assert!(p.mia(20).is_some_and(|m| m.shown_auroc().starts_with('≈')));
         assert_eq!(p.mia(5).and_then(|m| m.mia_advantage), Some(0.0011));
         assert_eq!(p.feature_kl("bilirubin_last_early"), Some(0.8353));
         assert_eq!(show_f(None), "—");

@@ -9,7 +9,7 @@ use std::path::Path;
 /// The study library, bottom to top: a module may import modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
     &["error"],
-    &["fsutil"],
+    &["fsutil", "show"],
     &[
         "project",
         "data",

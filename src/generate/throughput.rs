@@ -275,8 +275,7 @@ pub fn table(ms: &[Measured]) -> String {
          | valid rows / asked | tokens / valid row | valid rows / CPU-hour | × baseline |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    let num =
-        |v: Option<f64>, digits: usize| v.map_or("—".to_string(), |v| format!("{v:.digits$}"));
+    use crate::show::{num, MISSING};
     for m in ms {
         let per_call = |t: u64| t as f64 / m.calls.max(1) as f64;
         let evaluated = m
@@ -296,7 +295,7 @@ pub fn table(ms: &[Measured]) -> String {
             m.rows_asked,
             num(m.tokens_per_valid_row(), 0),
             num(rate, 0),
-            ratio.map_or("—".to_string(), |r| format!("{r:.2}×")),
+            ratio.map_or(MISSING.to_string(), |r| format!("{r:.2}×")),
         ));
     }
     out

@@ -9,6 +9,7 @@ use super::fidelity::{fidelity, KlEstimator};
 use super::stats::{self, Estimate};
 use super::Frame;
 use crate::cohort::schema::{GROUP_COLUMNS, LABEL};
+use crate::show;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +22,28 @@ pub struct GroupResult {
     pub avg_kl_present: Option<f64>,
     pub auroc: Option<Estimate>,
     pub note: Option<String>,
+}
+
+impl GroupResult {
+    /// "0.1234 (0.1000)": the group's KL with its present-values KL, or why it has none.
+    pub fn kl_shown(&self) -> String {
+        match self.avg_kl {
+            Some(v) => format!(
+                "{} ({})",
+                show::num(v, 4),
+                show::num(self.avg_kl_present, 4)
+            ),
+            None => show::opt(self.note.as_ref()),
+        }
+    }
+}
+
+/// The worst group and its value: "race_black (0.4123)".
+pub fn worst_shown(w: &Option<(String, f64)>) -> String {
+    show::opt(
+        w.as_ref()
+            .map(|(g, v)| format!("{g} ({})", show::num(*v, 4))),
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]

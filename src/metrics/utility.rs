@@ -94,6 +94,16 @@ pub struct UtilityResult {
     pub features: usize,
 }
 
+impl UtilityResult {
+    /// The AUROC with its interval ("0.7123 [0.65, 0.77]"), or why it is undefined.
+    pub fn auroc_shown(&self) -> String {
+        match &self.auroc {
+            Some(e) => e.to_string(),
+            None => self.undefined.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// Feature columns of a frame: every column but the label and `exclude`.
 pub fn features_of<'a>(frame: &'a Frame, exclude: &[&str]) -> Vec<&'a str> {
     frame

@@ -9,6 +9,7 @@ use crate::metrics::fidelity::{Fidelity, KlReference};
 use crate::metrics::privacy::Privacy;
 use crate::metrics::stats::Estimate;
 use crate::metrics::utility::UtilityResult;
+use crate::show::MISSING;
 
 /// Everything the chapters measure on one replayed cell.
 pub struct Evaluation {
@@ -32,11 +33,7 @@ impl Evaluation {
     /// "0.1234 [0.1, 0.2]" or why it is undefined.
     pub fn tstr_auroc(&self) -> String {
         match &self.tstr {
-            Some(u) => u
-                .auroc
-                .as_ref()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| u.undefined.clone().unwrap_or_default()),
+            Some(u) => u.auroc_shown(),
             None => format!("too few valid rows ({})", self.result.valid_rows),
         }
     }
@@ -45,7 +42,7 @@ impl Evaluation {
             .as_ref()
             .and_then(|u| u.auprc.as_ref())
             .map(|e| e.to_string())
-            .unwrap_or_else(|| "—".into())
+            .unwrap_or_else(|| MISSING.into())
     }
     /// Death prevalence of the holdout the TSTR scores were computed on: the AUPRC of a model
     /// that knows nothing ("0.087 (84 of 965)").
@@ -62,29 +59,22 @@ impl Evaluation {
                     e.positives
                 )
             })
-            .unwrap_or_else(|| "—".into())
+            .unwrap_or_else(|| MISSING.into())
     }
     pub fn within_auroc(&self) -> String {
         match &self.within {
-            Some(u) => u
-                .auroc
-                .as_ref()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| u.undefined.clone().unwrap_or_default()),
-            None => "—".into(),
+            Some(u) => u.auroc_shown(),
+            None => MISSING.into(),
         }
     }
     pub fn avg_kl(&self) -> String {
-        self.fidelity
-            .as_ref()
-            .map(|f| fmt(f.avg_kl, 4))
-            .unwrap_or_else(|| "—".into())
+        fmt(self.fidelity.as_ref().map(|f| f.avg_kl), 4)
     }
     /// The matched-n real-vs-real reference: "0.4123 [0.3801, 0.4502]".
     pub fn kl_reference(&self) -> String {
         self.kl_reference
             .map(|r| format!("{} [{}, {}]", fmt(r.value, 4), fmt(r.lo, 4), fmt(r.hi, 4)))
-            .unwrap_or_else(|| "—".into())
+            .unwrap_or_else(|| MISSING.into())
     }
     /// KL minus its matched-n reference (what sample size alone does not explain).
     pub fn excess_kl(&self) -> Option<f64> {
@@ -92,10 +82,7 @@ impl Evaluation {
     }
     /// Average KL on present values only (the missing bin dropped).
     pub fn avg_kl_present(&self) -> String {
-        self.fidelity
-            .as_ref()
-            .map(|f| fmt(f.avg_kl_present, 4))
-            .unwrap_or_else(|| "—".into())
+        fmt(self.fidelity.as_ref().map(|f| f.avg_kl_present), 4)
     }
     /// This evaluation reduced to what the findings scorecard needs.
     pub fn point(&self) -> crate::findings::Point {

@@ -194,7 +194,7 @@ impl Study {
             "data {} (eICU demo, ODbL); profile {}; model {}",
             &self.cohort.matrix.fingerprint()[..12],
             self.profile.name,
-            model.map(|m| m.name()).unwrap_or_else(|| "—".into())
+            crate::show::opt(model.map(|m| m.name()))
         )
     }
 

@@ -77,24 +77,54 @@ impl EvcxrDisplay for crate::cohort::CohortSummary {
     }
 }
 
-/// A count with thousands separators: 28494 → "28,494".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
+pub use crate::show::{num as fmt, thousands};
+
+impl Table {
+    /// A table with its caption and column names (`&["strategy", "KL"]` or a `Vec<String>`),
+    /// no rows and no label yet.
+    pub fn new<S: Into<String>>(
+        caption: impl Into<String>,
+        header: impl IntoIterator<Item = S>,
+    ) -> Table {
+        Table {
+            caption: caption.into(),
+            header: header.into_iter().map(Into::into).collect(),
+            ..Table::default()
         }
-        out.push(c);
     }
-    out
+    /// The name `@tbl:LABEL` refers to.
+    pub fn labelled(mut self, label: &str) -> Table {
+        self.label = label.into();
+        self
+    }
+    /// Append rows.
+    pub fn with_rows(mut self, rows: impl IntoIterator<Item = Vec<String>>) -> Table {
+        self.rows.extend(rows);
+        self
+    }
+    /// Append one row.
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
 }
 
-/// Format a number for a table (blank when undefined).
-pub fn fmt(v: f64, digits: usize) -> String {
-    if v.is_finite() {
-        format!("{v:.digits$}")
-    } else {
-        "—".into()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_is_built_from_a_caption_a_header_rows_and_a_label() {
+        let mut t = Table::new("KL by strategy", ["strategy", "KL"])
+            .labelled("kl")
+            .with_rows([vec!["naive".into(), fmt(0.5, 2)]]);
+        t.push(vec!["group".into(), fmt(f64::NAN, 2)]);
+        assert_eq!(t.header, ["strategy", "KL"]);
+        assert_eq!(t.rows, [["naive", "0.50"], ["group", "—"]]);
+        assert_eq!(
+            (t.caption.as_str(), t.label.as_str()),
+            ("KL by strategy", "kl")
+        );
+        let dynamic: Vec<String> = vec!["a".into()];
+        assert_eq!(Table::new("c", dynamic).header, ["a"]);
     }
 }
