@@ -2,6 +2,11 @@
 //! minijinja templates of `report_templates/` into a self-contained HTML site (inline CSS and
 //! SVG, relative links, works from `file://`). Figures (SVG outputs) and tables (HTML table
 //! outputs) are numbered across the report.
+//!
+//! Why ~700 lines in one file: `render` still turns captured outputs into blocks by their mime
+//! type and reads captions and labels back out of the rendered SVG/HTML; the typed-block
+//! pipeline (outputs → blocks → numbering → renderers, issue 18) will split it along those
+//! stages rather than at an arbitrary line count.
 
 pub mod downloads;
 pub mod overview;

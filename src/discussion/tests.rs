@@ -1,0 +1,66 @@
+use super::*;
+
+#[test]
+fn markdown_has_a_heading_and_skips_empty_parts() {
+    let d = Discussion {
+        holds: vec!["a".into()],
+        differs: vec![],
+        settle: vec!["c".into()],
+    };
+    let md = d.markdown();
+    assert!(md.starts_with("## Discussion"));
+    assert!(md.contains("**What this run shows.**\n\n- a\n"));
+    assert!(!md.contains("differs"));
+    assert!(md.contains("- c\n"));
+}
+
+#[test]
+fn findings_summary_counts_verdicts_and_lists_what_is_needed() {
+    let all = scorecard(&[]);
+    let d = findings(&[(Decoding::Constrained, all.clone()), (Decoding::Free, all)]);
+    assert!(
+        d.holds[0].starts_with("On the constrained cells (the scorecard's verdicts)")
+            && d.holds[0].contains("6 are not tested (findings 1, 2, 3, 4, 5, 6)"),
+        "{:?}",
+        d.holds
+    );
+    assert!(d.holds[1].starts_with("On the free cells:"));
+    assert_eq!(d.settle.len(), 6);
+}
+
+#[test]
+fn across_regions_reports_loss_and_small_regions() {
+    let u = |auroc: Option<f64>| crate::metrics::utility::UtilityResult {
+        protocol: "x".into(),
+        auroc: auroc.map(|v| crate::metrics::stats::Estimate {
+            value: v,
+            lo: v,
+            hi: v,
+            resamples: 0,
+            positives: 0,
+            negatives: 0,
+        }),
+        auprc: None,
+        undefined: None,
+        n_train: 0,
+        train_positives: 0,
+        n_test: 0,
+        test_positives: 0,
+        features: 0,
+    };
+    let r = |region: &str, deaths, trtr, tstr| RegionResult {
+        region: region.into(),
+        train: 100,
+        test: 50,
+        test_deaths: deaths,
+        trtr: u(trtr),
+        tstr: u(tstr),
+    };
+    let d = across_regions(&[
+        r("West", 20, Some(0.8), Some(0.7)),
+        r("South", 3, Some(0.6), None),
+    ]);
+    assert!(d.holds[0].contains("1 of 2"), "{}", d.holds[0]);
+    assert!(d.holds[0].contains("below TRTR by 0.100"), "{}", d.holds[0]);
+    assert!(d.differs[0].contains("South (3 deaths)"));
+}
