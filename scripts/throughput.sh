@@ -6,9 +6,10 @@
 # figures hold when the evidence generator (port 8080) runs beside it; the tokens/s columns are
 # wall-clock and do not.
 #
-#   scripts/throughput.sh [--model qwen1.5b] [--quick]
+#   scripts/throughput.sh [--model qwen1.5b] [--quick] [--setting 1x4 --workload SPEC ...]
 #
-# --quick measures one workload (a smoke run, ~10 minutes). Workloads already in the
+# --quick measures one workload (a smoke run, ~10 minutes); --workload (repeatable) measures only
+# the given workloads at --setting THREADSxSLOTS (default 1x4), e.g. group/f82/r5/constrained/g3/prefix. Workloads already in the
 # measurements file for a setting are skipped, so a stopped run resumes where it was.
 #
 # The grid is cut to what fits beside the evidence generator on 2 cores (~3 hours): free vs
@@ -18,11 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SYNTHEHR_DATA="${SYNTHEHR_DATA:-$(cd .. && pwd)/shared/data}"
 DIR="${SYNTHEHR_LLM_DIR:-$HOME/.cache/synthehr/llm}"
-MODEL=qwen1.5b; QUICK=0
+MODEL=qwen1.5b; QUICK=0; SETTING=1x4; ONLY=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) MODEL="$2"; shift 2;;
     --quick) QUICK=1; shift;;
+    --setting) SETTING="$2"; shift 2;;
+    --workload) ONLY+=("$2"); shift 2;;
     *) echo "throughput: unknown option $1" >&2; exit 2;;
   esac
 done
@@ -37,7 +40,7 @@ PORT=8081
 OUT=benches/throughput/measurements.jsonl
 cargo build --release
 BIN="$(mktemp -d)/synthehr"
-cp target/release/synthehr "$BIN"
+cp "${CARGO_TARGET_DIR:-target}/release/synthehr" "$BIN"
 trap 'scripts/local-llm.sh stop --port $PORT >/dev/null 2>&1 || true' EXIT
 
 measure() { # threads slots workload...
@@ -50,7 +53,13 @@ measure() { # threads slots workload...
     --server-info "$DIR/server-$PORT.json" --out "$OUT" "${args[@]}"
 }
 
-if [ "$QUICK" = 1 ]; then
+if [ ${#ONLY[@]} -gt 0 ]; then
+  case "$SETTING" in
+    [0-9]*x[0-9]*) ;;
+    *) echo "throughput: --setting must be THREADSxSLOTS, e.g. 1x4 (got $SETTING)" >&2; exit 2;;
+  esac
+  measure "${SETTING%x*}" "${SETTING#*x}" "${ONLY[@]}"
+elif [ "$QUICK" = 1 ]; then
   measure 1 4 group/f5/r20/constrained
 else
   # today's settings first: free vs constrained, rows per call and layout at 10 and 83 columns

@@ -61,21 +61,38 @@ impl std::str::FromStr for Workload {
             features,
             rows: rows_per_call,
             replicate: 0,
-            examples_per_call: if features <= 20 { 20 } else { 5 },
+            examples_per_call: default_examples(features),
             rows_per_call,
             decoding,
-            grammar: 2,
+            grammar: DEFAULT_GRAMMAR,
             layout: Layout::ExamplesFirst,
         };
         for p in &parts[4..] {
             match *p {
                 "prefix" => cell.layout = Layout::PrefixFirst,
                 p if p.starts_with('e') => cell.examples_per_call = number(p, 'e')?,
-                p if p.starts_with('g') => cell.grammar = number(p, 'g')? as u32,
+                p if p.starts_with('g') => {
+                    cell.grammar = number(p, 'g')? as u32;
+                    if cell.grammar > super::grammar::LATEST {
+                        return Err(bad("no such grammar version"));
+                    }
+                }
                 _ => return Err(bad(&format!("unknown option '{p}'"))),
             }
         }
         Ok(Workload { cell })
+    }
+}
+
+/// The grammar a constrained workload uses unless it says `/gN` (what the first measurements used).
+const DEFAULT_GRAMMAR: u32 = 2;
+
+/// Examples per call unless a workload says `/eN`: the grid's (20 up to 20 features, else 5).
+fn default_examples(features: usize) -> usize {
+    if features <= 20 {
+        20
+    } else {
+        5
     }
 }
 
@@ -90,6 +107,13 @@ impl Workload {
             c.rows_per_call,
             c.decoding.name()
         );
+        // options at their defaults stay out, so names measured before them still match
+        if c.examples_per_call != default_examples(c.features) {
+            s.push_str(&format!("/e{}", c.examples_per_call));
+        }
+        if !c.decoding.is_free() && c.grammar != DEFAULT_GRAMMAR {
+            s.push_str(&format!("/g{}", c.grammar));
+        }
         if !c.layout.is_examples_first() {
             s.push_str("/prefix");
         }
@@ -317,6 +341,11 @@ mod tests {
             (w.cell.examples_per_call, w.cell.decoding),
             (10, Decoding::Free)
         );
+        // a name is what a rerun skips by: every option that changes the requests is in it
+        assert_eq!(w.name(), "naive/f10/r50/free/e10");
+        let w: Workload = "group/f82/r5/constrained/g3/prefix".parse().unwrap();
+        assert_eq!(w.cell.grammar, 3);
+        assert_eq!(w.name(), "group/f82/r5/constrained/g3/prefix");
         for bad in [
             "group/f10/r20",
             "group/10/r20/free",
@@ -325,6 +354,8 @@ mod tests {
             "bogus/f10/r20/free",
             "group/f500/r20/free",
             "group/f10/r20/free/sideways",
+            "group/f10/r20/constrained/g9",
+            "group/f10/r20/constrained/g0",
         ] {
             let e = bad.parse::<Workload>().unwrap_err().to_string();
             assert!(e.contains(bad), "{bad}: {e}");
