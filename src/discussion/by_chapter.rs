@@ -407,7 +407,48 @@ pub fn constrained(evals: &[(&Cell, &Evaluation)]) -> Discussion {
             100.0 * copies as f64 / lines as f64
         ));
     }
+    let cells: Vec<(&Cell, usize, f64)> = evals
+        .iter()
+        .map(|(c, e)| (*c, e.result.calls, e.result.valid_rate))
+        .collect();
+    if let Some(s) = grammar_pairs(&cells) {
+        d.holds.push(s);
+    }
     d.differs.push("The paper did not constrain decoding (o1 needs no grammar to write CSV); this chapter separates the small model's formatting from what the prompting strategies do.".into());
     d.settle.push("The same cells with a second local model, and with an API model's JSON-schema structured output, would show whether the grammar's effect is the model's or the method's.".into());
     d
+}
+
+/// Grammar 2 (digit bounds) against grammar 3 (exact ranges) on the same strategy and feature
+/// count, where both have calls: "27% → 80% at 15 features, …". Only the grammar differs
+/// between such cells (the same examples and seeds). `cells`: (cell, calls, valid rate).
+pub(super) fn grammar_pairs(cells: &[(&Cell, usize, f64)]) -> Option<String> {
+    let with = |c: &Cell, g: u32| {
+        cells.iter().find(|(o, calls, _)| {
+            !o.decoding.is_free()
+                && o.grammar == g
+                && o.strategy == c.strategy
+                && o.features == c.features
+                && *calls > 0
+        })
+    };
+    let pairs: Vec<String> = cells
+        .iter()
+        .filter(|(c, calls, _)| !c.decoding.is_free() && c.grammar == 3 && *calls > 0)
+        .filter_map(|(c, calls3, rate3)| {
+            let (_, calls2, rate2) = with(c, 2)?;
+            Some(format!(
+                "{:.0}% → {:.0}% at {} features ({calls2} and {calls3} calls)",
+                100.0 * rate2,
+                100.0 * rate3,
+                c.features,
+            ))
+        })
+        .collect();
+    (!pairs.is_empty()).then(|| {
+        format!(
+            "Bounding every value by its plausible range (grammar 3) instead of its digits (grammar 2), on the same examples and seeds, the valid share of record lines went {}.",
+            pairs.join(", ")
+        )
+    })
 }

@@ -64,3 +64,43 @@ fn across_regions_reports_loss_and_small_regions() {
     assert!(d.holds[0].contains("below TRTR by 0.100"), "{}", d.holds[0]);
     assert!(d.differs[0].contains("South (3 deaths)"));
 }
+
+#[test]
+fn grammar_3_is_compared_with_grammar_2_on_the_same_cells_only() {
+    use crate::generate::{Cell, Strategy};
+    let cell = |features: usize, decoding: Decoding, grammar: u32| Cell {
+        stage: "s".into(),
+        strategy: Strategy::Group,
+        features,
+        rows: 500,
+        replicate: 0,
+        examples_per_call: 20,
+        rows_per_call: 20,
+        decoding,
+        grammar,
+        layout: Default::default(),
+    };
+    let (g2, g3) = (
+        cell(15, Decoding::Constrained, 2),
+        cell(15, Decoding::Constrained, 3),
+    );
+    let (free, g3_20) = (
+        cell(15, Decoding::Free, 1),
+        cell(20, Decoding::Constrained, 3),
+    );
+    let s = grammar_pairs(&[
+        (&free, 20, 0.1),
+        (&g2, 17, 0.271),
+        (&g3, 4, 0.8),
+        (&g3_20, 3, 0.5),
+    ])
+    .unwrap();
+    assert!(
+        s.contains("27% → 80% at 15 features (17 and 4 calls)"),
+        "{s}"
+    );
+    assert!(!s.contains("20 features"), "no grammar-2 twin at 20: {s}");
+    // a grammar-3 cell without calls, or without a twin, says nothing
+    assert_eq!(grammar_pairs(&[(&g2, 17, 0.271), (&g3, 0, 0.0)]), None);
+    assert_eq!(grammar_pairs(&[(&g3_20, 3, 0.5)]), None);
+}

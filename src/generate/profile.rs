@@ -145,6 +145,16 @@ impl Cell {
         }
     }
 
+    /// The decoding as tables name it: "free", "constrained" (grammar 1, the pilot) or
+    /// "constrained, grammar N" — cells of two grammars otherwise look alike in one table.
+    pub fn decoding_label(&self) -> String {
+        match (self.decoding.is_free(), self.grammar) {
+            (true, _) => self.decoding.name().to_string(),
+            (false, 1) => self.decoding.name().to_string(),
+            (false, g) => format!("{}, grammar {g}", self.decoding.name()),
+        }
+    }
+
     /// The study role of the cell's stage: its name without the decoding suffix, so that
     /// `strategies-constrained` answers the same questions as `strategies`.
     pub fn role(&self) -> &str {
