@@ -127,7 +127,7 @@ fn llama_cpp_accepts_every_member_row_and_rejects_malformed_lines() {
         let g = gbnf(&r, 2);
         let header = cols.join(",");
         let first = good.lines().nth(1).unwrap();
-        let bad = [
+        let mut bad = vec![
             (
                 "missing field",
                 first.rsplit_once(',').unwrap().0.to_string(),
@@ -143,7 +143,6 @@ fn llama_cpp_accepts_every_member_row_and_rejects_malformed_lines() {
                 negate_nonnegative(first, &cols),
             ),
         ];
-        let mut bad = bad.to_vec();
         if version >= 3 {
             // a value above its range, with as many digits as the range's maximum
             let i = (0..cols.len())

@@ -260,7 +260,7 @@ impl Profile {
                     s.name
                 ));
             }
-            if !(1..=super::grammar::LATEST).contains(&s.grammar) {
+            if !super::grammar::is_version(s.grammar) {
                 return Err(format!(
                     "stage {}: grammar {} is not a grammar version (1 to {})",
                     s.name,

@@ -73,7 +73,7 @@ impl std::str::FromStr for Workload {
                 p if p.starts_with('e') => cell.examples_per_call = number(p, 'e')?,
                 p if p.starts_with('g') => {
                     cell.grammar = number(p, 'g')? as u32;
-                    if cell.grammar > super::grammar::LATEST {
+                    if !super::grammar::is_version(cell.grammar) {
                         return Err(bad("no such grammar version"));
                     }
                 }
@@ -299,7 +299,7 @@ pub fn table(ms: &[Measured]) -> String {
          | valid rows / asked | tokens / valid row | valid rows / CPU-hour | × baseline |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    use crate::show::{num, MISSING};
+    use crate::show::{num, opt};
     for m in ms {
         let per_call = |t: u64| t as f64 / m.calls.max(1) as f64;
         let evaluated = m
@@ -319,7 +319,7 @@ pub fn table(ms: &[Measured]) -> String {
             m.rows_asked,
             num(m.tokens_per_valid_row(), 0),
             num(rate, 0),
-            ratio.map_or(MISSING.to_string(), |r| format!("{r:.2}×")),
+            opt(ratio.map(|r| format!("{r:.2}×"))),
         ));
     }
     out

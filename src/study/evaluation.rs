@@ -9,7 +9,7 @@ use crate::metrics::fidelity::{Fidelity, KlReference};
 use crate::metrics::privacy::Privacy;
 use crate::metrics::stats::Estimate;
 use crate::metrics::utility::UtilityResult;
-use crate::show::MISSING;
+use crate::show::{self, MISSING};
 
 /// Everything the chapters measure on one replayed cell.
 pub struct Evaluation {
@@ -38,11 +38,7 @@ impl Evaluation {
         }
     }
     pub fn tstr_auprc(&self) -> String {
-        self.tstr
-            .as_ref()
-            .and_then(|u| u.auprc.as_ref())
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| MISSING.into())
+        show::opt(self.tstr.as_ref().and_then(|u| u.auprc.as_ref()))
     }
     /// Death prevalence of the holdout the TSTR scores were computed on: the AUPRC of a model
     /// that knows nothing ("0.087 (84 of 965)").

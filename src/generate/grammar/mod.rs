@@ -164,6 +164,11 @@ pub fn bound_exactly(rules: &mut [FieldRule]) {
 /// The newest grammar version; profiles may ask for 1 up to this.
 pub const LATEST: u32 = 3;
 
+/// Whether `v` names a grammar (1 to [`LATEST`]).
+pub fn is_version(v: u32) -> bool {
+    (1..=LATEST).contains(&v)
+}
+
 /// The rules of a grammar version (1: the schema's digits; 2: also the range's lower bound;
 /// 3: the range exactly).
 pub fn versioned_rules(columns: &[&str], pool: &MemberPool, version: u32) -> Vec<FieldRule> {
@@ -194,9 +199,6 @@ fn same_length(lo: &[u8], hi: &[u8]) -> Vec<Vec<Digits>> {
     }
     let zeros = vec![0u8; lr.len()];
     let nines = vec![9u8; lr.len()];
-    if lr == zeros.as_slice() && hr == nines.as_slice() {
-        return prefixed((l, h), same_length(&zeros, &nines));
-    }
     // a first digit whose rest may be anything joins the middle range
     let low_full = lr == zeros.as_slice();
     let high_full = hr == nines.as_slice();
@@ -273,73 +275,71 @@ pub fn int_range(lo: u64, hi: u64) -> String {
     render(&int_pieces(lo, hi))
 }
 
-/// GBNF for a value in `[lo, hi]` with at most `decimals` decimals. Exact except at a
-/// fractional upper bound, where the values between its integer part and it are left out; a
-/// fractional lower bound must have one decimal (every range in the schema does: 0.1, 0.5, 6.5)
-/// or its integer part's values are left out too. Narrower, never wider, than the range.
+/// The tenths digit of `x`'s fractional part when it has exactly one decimal (0.1 → 1, 6.5 →
+/// 5), else `None` (a whole number, or more decimals).
+fn one_decimal(x: f64) -> Option<u8> {
+    let tenths = x.fract().abs() * 10.0;
+    let d = tenths.round();
+    (d >= 1.0 && (tenths - d).abs() < 1e-9).then_some(d as u8)
+}
+
+/// GBNF for a value in `[lo, hi]` with at most `decimals` decimals. Exact where a bound is whole
+/// or has one decimal (every range in the schema: 0.1, 0.5, 6.5); at a bound with more decimals
+/// the values between it and its integer part are left out. Narrower, never wider, than the
+/// range.
 fn bounded(lo: f64, hi: f64, decimals: usize, integer: bool) -> Option<String> {
+    let whole_only = integer || decimals == 0;
     let frac = |body: String| {
-        if integer || decimals == 0 {
+        if whole_only {
             body
         } else {
             format!("{body} (\".\" [0-9]{{1,{decimals}}})?")
         }
     };
+    // a whole bound, also written with zero decimals ("30.0", "-1.0")
+    let bound = |text: String| format!("\"{text}\" (\".\" \"0\"{{1,{decimals}}})?");
     let mut alts = Vec::new();
     // negative values: magnitude m, the value -m.xx stays at or above lo
     if lo < 0.0 {
         let top = (-lo).floor() as u64; // the largest whole magnitude
-        let with_decimals = if integer || decimals == 0 {
-            None
-        } else {
-            // -(m + 0.99..) >= lo  <=>  m + 1 <= -lo
-            top.checked_sub(1)
-        };
-        match with_decimals {
-            Some(m) => {
-                alts.push(format!("\"-\" {}", frac(int_range(0, m))));
-                alts.push(format!("\"-{top}\" (\".\" \"0\"{{1,{decimals}}})?"));
+        if whole_only {
+            if top >= 1 {
+                alts.push(format!("\"-\" {}", int_range(1, top)));
             }
-            None if top >= 1 => alts.push(format!("\"-\" {}", int_range(1, top))),
-            None => {}
+        } else if let Some(m) = top.checked_sub(1) {
+            // -(m + 0.99..) >= lo  <=>  m + 1 <= -lo
+            alts.push(format!("\"-\" {}", frac(int_range(0, m))));
+            alts.push(bound(format!("-{top}")));
         }
     }
     if hi >= 0.0 {
         let first = lo.max(0.0).ceil() as u64;
         let last = hi.floor() as u64;
-        if integer || decimals == 0 {
+        if whole_only {
             if first <= last {
                 alts.push(int_range(first, last));
             }
         } else {
             // integer parts whose every decimal stays at or below hi: n + 1 <= hi
-            let free_last = last.checked_sub(1);
-            if let Some(fl) = free_last.filter(|fl| *fl >= first) {
+            if let Some(fl) = last.checked_sub(1).filter(|fl| *fl >= first) {
                 alts.push(frac(int_range(first, fl)));
             }
             if last >= first {
                 // the top integer part: whole, or (for a fractional hi) also decimals below it
-                let d = hi.fract();
-                let tenth = (d * 10.0).round();
-                if d > 0.0 && (d * 10.0 - tenth).abs() < 1e-9 && tenth >= 1.0 {
-                    alts.push(format!(
+                alts.push(match one_decimal(hi) {
+                    Some(t) => format!(
                         "\"{last}\" (\".\" [0-{}] [0-9]{{0,{}}})?",
-                        tenth as u8 - 1,
+                        t - 1,
                         decimals - 1
-                    ));
-                } else {
-                    // hi itself, also written with zero decimals ("30.0")
-                    alts.push(format!("\"{last}\" (\".\" \"0\"{{1,{decimals}}})?"));
-                }
+                    ),
+                    None => bound(last.to_string()),
+                });
             }
             // a fractional lower bound with one decimal: its integer part with decimals >= it
-            let d = lo.fract();
-            let tenth = (d * 10.0).round();
-            if lo > 0.0 && d > 0.0 && (d * 10.0 - tenth).abs() < 1e-9 {
+            if let Some(t) = one_decimal(lo).filter(|_| lo > 0.0) {
                 alts.push(format!(
-                    "\"{}.\" [{}-9] [0-9]{{0,{}}}",
+                    "\"{}.\" [{t}-9] [0-9]{{0,{}}}",
                     lo.floor() as u64,
-                    tenth as u8,
                     decimals - 1
                 ));
             }
