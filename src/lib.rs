@@ -43,9 +43,9 @@ pub mod prelude {
     pub use crate::metrics::stats::Estimate;
     pub use crate::metrics::utility::{self, UtilityOptions};
     pub use crate::metrics::Frame;
-    pub use crate::notebook::display::{figure, html, svg, EvcxrDisplay};
+    pub use crate::notebook::display::{html, svg, EvcxrDisplay};
     pub use crate::paper::{self, Paper};
-    pub use crate::plot::{self, Caption, Series};
+    pub use crate::plot::{self, figure, Caption, Figure, Series};
     pub use crate::show::{self, MISSING};
     pub use crate::study::{fmt, thousands, Study, Table};
 }

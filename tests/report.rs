@@ -36,14 +36,20 @@ fn execution(name: &str, title: &str) -> Execution {
         "y",
         &cap,
     )
-    .unwrap();
-    use synthehr::notebook::display::{table_html, with_label};
-    let svg = with_label(&svg, "svg", &format!("fig:plot-{title}"));
-    let table = with_label(
-        &table_html(&["a".into()], &[vec!["<1>".into()]], "A table"),
-        "table",
-        &format!("tbl:table-{title}"),
-    );
+    .unwrap()
+    .labelled(&format!("plot-{title}"));
+    let table = synthehr::study::Table::new("A table", ["a"])
+        .labelled(&format!("table-{title}"))
+        .with_rows([vec!["<1>".to_string()]]);
+    // what showing them emits, as the engine captures it
+    let shown = svg
+        .outputs()
+        .into_iter()
+        .chain(table.outputs())
+        .map(|(mime, content)| RichOutput {
+            mime: mime.into(),
+            content,
+        });
     Execution {
         notebook: name.into(),
         key: "k".into(),
@@ -56,51 +62,47 @@ fn execution(name: &str, title: &str) -> Execution {
             },
             CellOutput {
                 cell: 2,
-                rich: vec![
-                    RichOutput {
-                        mime: "image/svg+xml".into(),
-                        content: svg,
-                    },
-                    RichOutput {
-                        mime: "text/html".into(),
-                        content: table,
-                    },
-                    RichOutput {
-                        mime: synthehr::discussion::MARKDOWN_MIME.into(),
-                        content: synthehr::discussion::Discussion {
-                            holds: vec![format!("Read against @tbl:table-{title}, *emphasised*.")],
-                            ..Default::default()
-                        }
-                        .markdown(),
-                    },
-                    RichOutput {
-                        mime: synthehr::study::RESULT_MIME.into(),
-                        content: serde_json::to_string(&synthehr::results::ResultRecord {
-                            model: "m".into(),
-                            profile: name.into(),
-                            stage: "s".into(),
-                            strategy: "group".into(),
-                            features: 10,
-                            rows: 200,
-                            avg_kl: Some(0.25),
-                            kl_reference: Some(synthehr::metrics::fidelity::KlReference {
-                                value: 0.2,
-                                lo: 0.1,
-                                hi: 0.3,
-                                n: 200,
-                                draws: 30,
-                            }),
-                            tstr_auroc: Some(synthehr::results::Interval {
-                                value: 0.7,
-                                lo: 0.6,
-                                hi: 0.8,
+                rich: shown
+                    .chain([
+                        RichOutput {
+                            mime: synthehr::discussion::MARKDOWN_MIME.into(),
+                            content: synthehr::discussion::Discussion {
+                                holds: vec![format!(
+                                    "Read against @tbl:table-{title}, *emphasised*."
+                                )],
                                 ..Default::default()
-                            }),
-                            ..Default::default()
-                        })
-                        .unwrap(),
-                    },
-                ],
+                            }
+                            .markdown(),
+                        },
+                        RichOutput {
+                            mime: synthehr::study::RESULT_MIME.into(),
+                            content: serde_json::to_string(&synthehr::results::ResultRecord {
+                                model: "m".into(),
+                                profile: name.into(),
+                                stage: "s".into(),
+                                strategy: "group".into(),
+                                features: 10,
+                                rows: 200,
+                                avg_kl: Some(0.25),
+                                kl_reference: Some(synthehr::metrics::fidelity::KlReference {
+                                    value: 0.2,
+                                    lo: 0.1,
+                                    hi: 0.3,
+                                    n: 200,
+                                    draws: 30,
+                                }),
+                                tstr_auroc: Some(synthehr::results::Interval {
+                                    value: 0.7,
+                                    lo: 0.6,
+                                    hi: 0.8,
+                                    ..Default::default()
+                                }),
+                                ..Default::default()
+                            })
+                            .unwrap(),
+                        },
+                    ])
+                    .collect(),
                 ..Default::default()
             },
         ],

@@ -22,18 +22,20 @@ pub fn emit(mime: &str, content: &str) {
     let _ = out.flush();
 }
 
+/// Print the outputs of one displayed value, in order (a typed JSON part, then what the kernel
+/// shows).
+pub fn emit_all(outputs: &[(&str, String)]) {
+    for (mime, content) in outputs {
+        emit(mime, content);
+    }
+}
+
 pub fn html(content: &str) {
     emit("text/html", content);
 }
 
 pub fn svg(content: &str) {
     emit("image/svg+xml", content);
-}
-
-/// A figure the report can refer to as `@fig:LABEL` (the label rides on the SVG root as
-/// `data-label`, which both the kernel and the report keep).
-pub fn figure(label: &str, content: &str) {
-    svg(&with_label(content, "svg", &format!("fig:{label}")));
 }
 
 /// Put `data-label="LABEL"` on the first `<TAG` element of `html`.
@@ -51,12 +53,6 @@ pub fn with_label(html: &str, tag: &str, label: &str) -> String {
         }
         _ => html.to_string(),
     }
-}
-
-/// The `data-label` of the first element that has one.
-pub fn label_of(html: &str) -> Option<String> {
-    let rest = &html[html.find("data-label=\"")? + "data-label=\"".len()..];
-    rest.split('"').next().map(str::to_string)
 }
 
 /// HTML-escape text.

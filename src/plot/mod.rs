@@ -9,6 +9,9 @@ use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::sync::Once;
 
+mod figure;
+pub use figure::{figure, Figure, FigureMeta, FIGURE_MIME};
+
 /// Okabe–Ito colours (colour-blind safe): real, synthetic, then the rest.
 pub const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),   // blue
@@ -40,12 +43,6 @@ pub struct Caption {
 
 fn err(e: impl std::fmt::Display) -> Error {
     Error::Invalid(format!("plot: {e}"))
-}
-
-fn finish(svg: String, caption: &Caption) -> String {
-    // the provenance line travels inside the SVG, so a copied figure keeps it
-    let prov = crate::notebook::display::escape(&caption.provenance);
-    svg.replacen("</svg>", &format!("<desc>{prov}</desc></svg>"), 1)
 }
 
 /// A series of (x, y) points with an optional interval per point. A point whose y is not a
@@ -83,7 +80,7 @@ const LEGEND_ROW: u32 = 24;
 
 /// Lines (with a shaded interval band when given): a metric against feature count or rows. The
 /// legend sits below the chart, outside the data; an AUROC axis gets the 0.5 (chance) line.
-pub fn lines(series: &[Series], x_label: &str, y_label: &str, caption: &Caption) -> Result<String> {
+pub fn lines(series: &[Series], x_label: &str, y_label: &str, caption: &Caption) -> Result<Figure> {
     register_font();
     let mut svg = String::new();
     {
@@ -127,7 +124,7 @@ pub fn lines(series: &[Series], x_label: &str, y_label: &str, caption: &Caption)
         }
         root.present().map_err(err)?;
     }
-    Ok(finish(svg, caption))
+    Ok(Figure::new(svg, caption))
 }
 
 /// Whole numbers on an axis whose values are all whole (feature counts, rows).
@@ -268,7 +265,7 @@ pub fn bars(
     values: &[(f64, Option<(f64, f64)>)],
     y_label: &str,
     caption: &Caption,
-) -> Result<String> {
+) -> Result<Figure> {
     register_font();
     let mut svg = String::new();
     {
@@ -327,17 +324,17 @@ pub fn bars(
         }
         root.present().map_err(err)?;
     }
-    Ok(finish(svg, caption))
+    Ok(Figure::new(svg, caption))
 }
 
 /// Densities of real vs synthetic values of one feature (histograms drawn as lines on a shared
 /// grid of 30 bins over both samples' range).
-pub fn density(real: &[f64], synth: &[f64], feature: &str, caption: &Caption) -> Result<String> {
+pub fn density(real: &[f64], synth: &[f64], feature: &str, caption: &Caption) -> Result<Figure> {
     density_of(&[("real", real), ("synthetic", synth)], feature, caption)
 }
 
 /// Densities of several named samples of one feature on a shared grid.
-pub fn density_of(samples: &[(&str, &[f64])], feature: &str, caption: &Caption) -> Result<String> {
+pub fn density_of(samples: &[(&str, &[f64])], feature: &str, caption: &Caption) -> Result<Figure> {
     lines(&density_series(samples), feature, "density", caption)
 }
 
@@ -375,7 +372,7 @@ fn density_series(samples: &[(&str, &[f64])]) -> Vec<Series> {
 /// Small multiples of real vs synthetic densities in one figure, two panels per row: one panel
 /// per (title, real values, synthetic values). One figure, because the evcxr kernel shows one
 /// output of each kind per cell.
-pub fn densities(panels: &[(String, Vec<f64>, Vec<f64>)], caption: &Caption) -> Result<String> {
+pub fn densities(panels: &[(String, Vec<f64>, Vec<f64>)], caption: &Caption) -> Result<Figure> {
     register_font();
     // one column: two would halve the text on a phone
     let cols = 1usize;
@@ -393,7 +390,7 @@ pub fn densities(panels: &[(String, Vec<f64>, Vec<f64>)], caption: &Caption) -> 
         }
         root.present().map_err(err)?;
     }
-    Ok(finish(svg, caption))
+    Ok(Figure::new(svg, caption))
 }
 
 #[cfg(test)]
@@ -416,7 +413,8 @@ mod tests {
             "avg KL",
             &cap,
         )
-        .unwrap();
+        .unwrap()
+        .svg;
         assert!(
             svg.starts_with("<svg")
                 && svg.contains("Avg KL by feature count")
@@ -433,7 +431,8 @@ mod tests {
             "attack AUROC",
             &cap,
         )
-        .unwrap();
+        .unwrap()
+        .svg;
         assert!(marked.contains("no value: the cell collapsed"));
         assert!(!svg.contains("no value: the cell collapsed"));
         let grid = densities(
@@ -448,8 +447,9 @@ mod tests {
             ],
             &cap,
         )
-        .unwrap();
-        // the overall title comes first (the report takes it as the caption), then each panel
+        .unwrap()
+        .svg;
+        // the overall title comes first, then each panel
         assert!(grid.find("Avg KL by feature count") < grid.find("age (10 columns)"));
         assert!(grid.contains("bun (10 columns)") && grid.contains("real (n=1)"));
         let b = bars(
@@ -458,9 +458,12 @@ mod tests {
             "AUROC",
             &cap,
         )
-        .unwrap();
+        .unwrap()
+        .svg;
         assert!(b.contains("naive"));
-        let d = density(&[1.0, 2.0, 2.5, f64::NAN], &[1.5, 3.0], "age", &cap).unwrap();
+        let d = density(&[1.0, 2.0, 2.5, f64::NAN], &[1.5, 3.0], "age", &cap)
+            .unwrap()
+            .svg;
         assert!(d.contains("synthetic (n=2)"));
     }
 }

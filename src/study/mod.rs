@@ -10,7 +10,7 @@ mod scorecard;
 mod table;
 
 pub use evaluation::Evaluation;
-pub use table::{fmt, thousands, Table};
+pub use table::{fmt, thousands, Table, TABLE_MIME};
 
 use crate::cohort::split::{self, Split};
 use crate::cohort::{schema, Cohort, SourceKind};

@@ -1,27 +1,52 @@
 //! Tables that show themselves in the kernel and the report, and the number formats of every
 //! chapter.
 
-use crate::notebook::display::{html, table_html, with_label, EvcxrDisplay};
+use crate::notebook::display::{emit_all, table_html, with_label, EvcxrDisplay};
+use serde::{Deserialize, Serialize};
+
+/// The MIME type of a table's typed form. Jupyter ignores it and shows the HTML that follows;
+/// the report renders (and numbers) the table from it.
+pub const TABLE_MIME: &str = "application/vnd.synthehr.table+json";
 
 /// A table of results that shows itself as HTML in the kernel and the report.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub caption: String,
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
     /// Name for cross-references (`@tbl:LABEL` in markdown); empty for none.
+    #[serde(default)]
     pub label: String,
+}
+
+impl Table {
+    /// The table as HTML under `caption` (the report puts the table's number in front of its
+    /// own), with its label on the `<table>` element.
+    pub fn html_captioned(&self, caption: &str) -> String {
+        let t = table_html(&self.header, &self.rows, caption);
+        if self.label.is_empty() {
+            t
+        } else {
+            with_label(&t, "table", &format!("tbl:{}", self.label))
+        }
+    }
+
+    /// The table as HTML, as the kernel shows it.
+    pub fn html(&self) -> String {
+        self.html_captioned(&self.caption)
+    }
+
+    /// What showing the table emits, in order: its typed form, then the HTML the kernel shows.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        // serialising strings cannot fail
+        let typed = serde_json::to_string(self).unwrap_or_default();
+        vec![(TABLE_MIME, typed), ("text/html", self.html())]
+    }
 }
 
 impl EvcxrDisplay for Table {
     fn evcxr_display(&self) {
-        let t = table_html(&self.header, &self.rows, &self.caption);
-        let label = if self.label.is_empty() {
-            String::new()
-        } else {
-            format!("tbl:{}", self.label)
-        };
-        html(&with_label(&t, "table", &label));
+        emit_all(&self.outputs());
     }
 }
 
@@ -62,18 +87,15 @@ impl EvcxrDisplay for crate::cohort::CohortSummary {
         for (r, n) in &self.regions {
             rows.push(vec![format!("region: {r}"), pct(*n), String::new()]);
         }
-        html(&table_html(
-            &[
-                "".into(),
-                "this run (eICU demo)".into(),
-                "paper (eICU)".into(),
-            ],
-            &rows,
-            &format!(
+        Table::new(
+            format!(
                 "Cohort summary; data fingerprint {}",
-                &self.fingerprint[..16]
+                self.fingerprint.get(..16).unwrap_or(&self.fingerprint)
             ),
-        ));
+            ["", "this run (eICU demo)", "paper (eICU)"],
+        )
+        .with_rows(rows)
+        .evcxr_display();
     }
 }
 
@@ -126,5 +148,23 @@ mod tests {
         );
         let dynamic: Vec<String> = vec!["a".into()];
         assert_eq!(Table::new("c", dynamic).header, ["a"]);
+    }
+
+    #[test]
+    fn a_table_shows_its_typed_form_then_its_html() {
+        let t = Table::new("KL <by> strategy", ["strategy"])
+            .labelled("kl")
+            .with_rows([vec!["a&b".into()]]);
+        let out = t.outputs();
+        assert_eq!(out[0].0, TABLE_MIME);
+        assert_eq!(serde_json::from_str::<Table>(&out[0].1).unwrap(), t);
+        assert_eq!(
+            out[1],
+            (
+                "text/html",
+                "<table data-label=\"tbl:kl\" class=\"synthehr-table\"><caption>KL &lt;by&gt; strategy</caption><thead><tr><th>strategy</th></tr></thead><tbody><tr><td>a&amp;b</td></tr></tbody></table>".to_string()
+            )
+        );
+        assert!(Table::new("c", ["x"]).html().starts_with("<table class="));
     }
 }
