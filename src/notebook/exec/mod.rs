@@ -5,6 +5,10 @@
 //! The execution key is the sha256 of: the code cells, the library's sources and version, the
 //! data fingerprint, the profile, and the contents of the LLM-cache entries the notebook read on
 //! its previous run — so new data or a refreshed LLM answer re-runs it, not only edited code.
+//!
+//! Why ~540 lines in one file: `Engine::run` is one sequence (key, generate, build, run, split,
+//! store) whose steps share the engine's paths and the child's timeout; splitting what cells
+//! printed into outputs already lives in `outputs`.
 
 use super::display::PANIC_MARKER;
 use super::model::Notebook;
