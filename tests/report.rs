@@ -23,7 +23,7 @@ fn notebook(dir: &Path, name: &str, title: &str) -> (PathBuf, Notebook) {
 
 fn execution(name: &str, title: &str) -> Execution {
     let cap = synthehr::plot::Caption {
-        title: format!("A figure of {name}"),
+        title: format!("A figure of {name} & its caption"),
         provenance: "data test".into(),
     };
     let svg = synthehr::plot::lines(
@@ -167,8 +167,12 @@ fn references_resolve_and_dangling_or_duplicate_labels_fail_the_build() {
     assert!(first.contains(r##"<a href="01-a.html#tbl-1">Table 1</a>"##));
     assert!(first.contains(r##"<a href="02-b.html#fig-2">Figure 2</a>"##));
     assert!(first.contains("me@example.org") && !first.contains("@fig:"));
-    // every figure shows its provenance line under the caption
-    assert!(first.contains(r#"<span class="provenance">data test</span></figcaption>"#));
+    // every figure shows its caption (from the figure's typed part, escaped once) and its
+    // provenance line under it
+    assert!(
+        first.contains(r#"<figcaption>Figure 1. A figure of 01-a.ipynb &amp; its caption<span class="provenance">data test</span></figcaption>"#),
+        "{first}"
+    );
     let book = std::fs::read_to_string(
         index
             .parent()
