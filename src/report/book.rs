@@ -5,6 +5,7 @@ use super::blocks::Block;
 use super::{Chapter, RunInfo, CSS};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
+use crate::notebook::display::escape;
 use std::path::{Path, PathBuf};
 
 /// The mdBook source: `SUMMARY.md`, an overview and one page per chapter, with the same numbered
@@ -69,7 +70,6 @@ pub fn write_source(
         ));
         let mut page = format!("# {}\n\n", ch.title);
         for b in blocks {
-            let escape = crate::notebook::display::escape;
             match b {
                 Block::Markdown { md, .. } => page.push_str(&format!("{md}\n\n")),
                 Block::Html { html, .. } => page.push_str(&format!("{html}\n\n")),

@@ -18,22 +18,23 @@ pub fn number(pages: &mut [(Chapter, Vec<Block>)]) -> Result<Targets> {
     for (ch, blocks) in pages.iter_mut() {
         let stem = ch.file.trim_end_matches(".html").to_string();
         for b in blocks.iter_mut() {
-            let (kind, n, label) = match b {
+            let (kind, prefix, n, name) = match b {
                 Block::Figure { number, meta, .. } => {
                     figures += 1;
                     *number = figures;
-                    ("Figure", figures, format!("fig:{}", meta.label))
+                    ("Figure", "fig", figures, &meta.label)
                 }
                 Block::Table { number, table, .. } => {
                     tables += 1;
                     *number = tables;
-                    ("Table", tables, format!("tbl:{}", table.label))
+                    ("Table", "tbl", tables, &table.label)
                 }
                 _ => continue,
             };
-            if label.len() == 4 {
-                continue; // no label
+            if name.is_empty() {
+                continue;
             }
+            let label = format!("{prefix}:{name}");
             if let Some((k, n, f)) = targets.insert(label.clone(), (kind, n, stem.clone())) {
                 return Err(Error::Invalid(format!(
                     "{}: label {label} is used twice (also {k} {n} in {f})",
