@@ -18,8 +18,11 @@ BIN="$(mktemp -d)/synthehr"
 cp target/release/synthehr "$BIN" # a rebuild while this runs must not replace the running binary
 ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
       --model qwen2.5-coder-1.5b-instruct --timeout-secs 30000)
-# 1. the live check of constrained decoding at 83 columns (the first calls of stage 3 below)
-"$BIN" generate --profile constrained-check "${ARGS[@]}"
+# 1. the live check of constrained decoding at 83 columns under grammar 3 (the first calls of the
+# naive and group cells of stage 3 below), both cells side by side on the server's four slots
+"$BIN" generate --profile constrained-check --stage check-naive --concurrency 2 "${ARGS[@]}" &
+"$BIN" generate --profile constrained-check --stage check-group --concurrency 2 "${ARGS[@]}"
+wait
 # 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), then 3. strategies at 83
 # columns under grammar 3 (findings 1, 2)
 "$BIN" generate --profile local --stage dimensionality-constrained-g3 "${ARGS[@]}"
