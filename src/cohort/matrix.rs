@@ -2,10 +2,8 @@
 //! splits (patient, hospital, region). It carries a fingerprint that feeds every downstream key.
 
 use crate::error::{Error, Result};
-use polars::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::fs::File;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,27 +117,8 @@ impl DesignMatrix {
         w.flush().map_err(|e| Error::io(path, e))
     }
 
-    /// A polars DataFrame of the matrix (Float64 columns, nulls for missing).
-    pub fn to_dataframe(&self) -> Result<DataFrame> {
-        let cols: Vec<Column> = self
-            .names
-            .iter()
-            .zip(&self.columns)
-            .map(|(n, c)| {
-                let vals: Vec<Option<f64>> =
-                    c.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
-                Column::new(n.as_str().into(), vals)
-            })
-            .collect();
-        DataFrame::new(self.n_rows(), cols).map_err(|e| Error::Invalid(e.to_string()))
-    }
-
+    /// Write the matrix as parquet (missing values as nulls).
     pub fn write_parquet(&self, path: &Path) -> Result<()> {
-        let mut df = self.to_dataframe()?;
-        let file = File::create(path).map_err(|e| Error::io(path, e))?;
-        ParquetWriter::new(file)
-            .finish(&mut df)
-            .map_err(|e| Error::bad_file(path, format!("cannot write parquet: {e}")))?;
-        Ok(())
+        super::parquet::write(path, &self.names, &self.columns)
     }
 }

@@ -5,6 +5,7 @@ pub mod features;
 pub mod fetch;
 pub mod long;
 pub mod matrix;
+pub mod parquet;
 pub mod schema;
 pub mod selection;
 pub mod sources;

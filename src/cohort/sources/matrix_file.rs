@@ -128,32 +128,18 @@ fn read_csv(path: &Path, names: &[&str], issues: &mut ParseIssues) -> Result<Col
 }
 
 fn read_parquet(path: &Path, names: &[&str]) -> Result<Cols> {
-    use polars::prelude::*;
-    let df = super::yaib::read_parquet(path)?;
-    let mut cols = Vec::with_capacity(names.len());
-    for n in names {
-        let c = df.column(n).map_err(|_| Error::MissingColumn {
-            file: path.to_path_buf(),
-            column: n.to_string(),
-            header: df
-                .get_column_names()
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-        })?;
-        let f = c
-            .cast(&DataType::Float64)
-            .map_err(|e| Error::bad_file(path, format!("column {n}: {e}")))?;
-        let ca = f
-            .f64()
-            .map_err(|e| Error::bad_file(path, format!("column {n}: {e}")))?;
-        cols.push(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect());
-    }
-    let strings = |name: &str| -> Option<Vec<Option<String>>> {
-        let c = df.column(name).ok()?.cast(&DataType::String).ok()?;
-        let ca = c.str().ok()?.clone();
-        Some(ca.iter().map(|v| v.map(str::to_string)).collect())
-    };
-    Ok((cols, strings("uniquepid"), strings("region")))
+    let mut wanted = names.to_vec();
+    wanted.extend(["uniquepid", "region"]);
+    let df = crate::cohort::parquet::read(path, &wanted)?;
+    let cols = names
+        .iter()
+        .map(|n| {
+            Ok(df
+                .f64(n)?
+                .into_iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    Ok((cols, df.strings("uniquepid"), df.strings("region")))
 }

@@ -2,9 +2,8 @@
 //! hour since ICU admission, with ricu's concept names. Mapped onto the long table's variables.
 
 use crate::cohort::long::{pf_ratio, LongTable};
-use crate::error::{Error, Result};
-use polars::prelude::*;
-use std::fs::File;
+use crate::cohort::parquet;
+use crate::error::Result;
 use std::path::Path;
 
 /// YAIB concept → long-table variable. YAIB has no hematocrit: those columns stay missing for
@@ -39,72 +38,21 @@ pub const MAPPING: &[(&str, &str)] = &[
     ("urine", "urineoutput"),
 ];
 
-fn f64_column(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<Option<f64>>> {
-    let col = df.column(name).map_err(|_| Error::MissingColumn {
-        file: path.to_path_buf(),
-        column: name.to_string(),
-        header: df
-            .get_column_names()
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-    })?;
-    let cast = col
-        .cast(&DataType::Float64)
-        .map_err(|e| Error::bad_file(path, format!("column {name} is not numeric: {e}")))?;
-    let ca = cast
-        .f64()
-        .map_err(|e| Error::bad_file(path, format!("column {name}: {e}")))?;
-    Ok(ca.iter().collect())
-}
-
-/// Hours since admission from the `time` column (a duration, or plain numbers of hours).
-fn hours_column(df: &DataFrame, path: &Path) -> Result<Vec<Option<f64>>> {
-    let col = df.column("time").map_err(|_| Error::MissingColumn {
-        file: path.to_path_buf(),
-        column: "time".into(),
-        header: String::new(),
-    })?;
-    let per_hour = match col.dtype() {
-        DataType::Duration(TimeUnit::Milliseconds) => 3.6e6,
-        DataType::Duration(TimeUnit::Microseconds) => 3.6e9,
-        DataType::Duration(TimeUnit::Nanoseconds) => 3.6e12,
-        _ => 1.0,
-    };
-    let raw = if matches!(col.dtype(), DataType::Duration(_)) {
-        col.cast(&DataType::Int64)
-            .and_then(|c| c.cast(&DataType::Float64))
-    } else {
-        col.cast(&DataType::Float64)
-    }
-    .map_err(|e| Error::bad_file(path, format!("column time: {e}")))?;
-    let ca = raw
-        .f64()
-        .map_err(|e| Error::bad_file(path, format!("column time: {e}")))?;
-    Ok(ca.iter().map(|v| v.map(|x| x / per_hour)).collect())
-}
-
-pub fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| Error::bad_file(path, format!("cannot read parquet: {e}")))
-}
-
 /// Read `dyn.parquet` into `long`. Each hourly row is placed at the middle of its hour
 /// (`time` h covers [h, h+1)), so it falls in hour `h + 1` of the Johnson hour index.
 pub fn read_dyn(path: &Path, long: &mut LongTable) -> Result<()> {
-    let df = read_parquet(path)?;
-    let stays = f64_column(&df, path, "stay_id")?;
-    let hours = hours_column(&df, path)?;
+    let mut wanted = vec!["stay_id", "time", "fio2"];
+    wanted.extend(MAPPING.iter().map(|(src, _)| *src));
+    let df = parquet::read(path, &wanted)?;
+    let stays = df.f64("stay_id")?;
+    let hours = df.hours("time")?;
     let mut vars = Vec::new();
     for (src, dst) in MAPPING {
-        vars.push((*dst, f64_column(&df, path, src)?));
+        vars.push((*dst, df.f64(src)?));
     }
-    let po2 = f64_column(&df, path, "po2")?;
-    let fio2 = f64_column(&df, path, "fio2")?;
-    for i in 0..df.height() {
+    let po2 = df.f64("po2")?;
+    let fio2 = df.f64("fio2")?;
+    for i in 0..df.n_rows() {
         let (Some(stay), Some(h)) = (stays[i], hours[i]) else {
             continue;
         };
