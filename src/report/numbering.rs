@@ -6,9 +6,35 @@ use super::blocks::Block;
 use super::Chapter;
 use crate::error::{Error, Result};
 
+/// What a numbered output is: its name in text and the prefix of its labels and anchors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Figure,
+    Table,
+}
+
+impl Kind {
+    const ALL: [Kind; 2] = [Kind::Figure, Kind::Table];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Figure => "Figure",
+            Kind::Table => "Table",
+        }
+    }
+
+    /// `fig` / `tbl`: the label prefix (`@fig:NAME`) and the page anchor (`#fig-3`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Kind::Figure => "fig",
+            Kind::Table => "tbl",
+        }
+    }
+}
+
 /// Where each labelled figure and table is: `fig:NAME` / `tbl:NAME` → (kind, number, chapter
 /// file stem).
-pub type Targets = std::collections::BTreeMap<String, (&'static str, usize, String)>;
+pub type Targets = std::collections::BTreeMap<String, (Kind, usize, String)>;
 
 /// Number figures and tables in reading order across all pages; a label used twice is an error
 /// naming both places.
@@ -18,27 +44,28 @@ pub fn number(pages: &mut [(Chapter, Vec<Block>)]) -> Result<Targets> {
     for (ch, blocks) in pages.iter_mut() {
         let stem = ch.file.trim_end_matches(".html").to_string();
         for b in blocks.iter_mut() {
-            let (kind, prefix, n, name) = match b {
+            let (kind, n, name) = match b {
                 Block::Figure { number, meta, .. } => {
                     figures += 1;
                     *number = figures;
-                    ("Figure", "fig", figures, &meta.label)
+                    (Kind::Figure, figures, &meta.label)
                 }
                 Block::Table { number, table, .. } => {
                     tables += 1;
                     *number = tables;
-                    ("Table", "tbl", tables, &table.label)
+                    (Kind::Table, tables, &table.label)
                 }
                 _ => continue,
             };
             if name.is_empty() {
                 continue;
             }
-            let label = format!("{prefix}:{name}");
+            let label = format!("{}:{name}", kind.prefix());
             if let Some((k, n, f)) = targets.insert(label.clone(), (kind, n, stem.clone())) {
                 return Err(Error::Invalid(format!(
-                    "{}: label {label} is used twice (also {k} {n} in {f})",
-                    ch.notebook
+                    "{}: label {label} is used twice (also {} {n} in {f})",
+                    ch.notebook,
+                    k.name()
                 )));
             }
         }
@@ -108,21 +135,25 @@ pub fn resolve_refs(
     while let Some(i) = rest.find('@') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let kind = ["fig:", "tbl:"].into_iter().find(|k| after.starts_with(k));
-        let name_len = after
-            .get(4..)
+        let prefix_len = Kind::ALL
+            .iter()
+            .map(|k| format!("{}:", k.prefix()))
+            .find(|p| after.starts_with(p.as_str()))
+            .map(|p| p.len());
+        let name_len = prefix_len
+            .and_then(|l| after.get(l..))
             .map(|n| {
                 n.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
                     .unwrap_or(n.len())
             })
             .unwrap_or(0);
-        match kind {
-            Some(k) if name_len > 0 => {
-                let label = &after[..k.len() + name_len];
+        match prefix_len {
+            Some(p) if name_len > 0 => {
+                let label = &after[..p + name_len];
                 match targets.get(label) {
                     Some((kind, n, stem)) => {
-                        let anchor = if *kind == "Figure" { "fig" } else { "tbl" };
-                        out.push_str(&format!("[{kind} {n}]({stem}.{ext}#{anchor}-{n})"));
+                        let (name, anchor) = (kind.name(), kind.prefix());
+                        out.push_str(&format!("[{name} {n}]({stem}.{ext}#{anchor}-{n})"));
                     }
                     None if failed_chapters => {
                         out.push_str(&format!("*({label} not produced: its chapter failed)*"))
