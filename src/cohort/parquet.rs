@@ -184,13 +184,19 @@ pub fn write(path: &Path, names: &[String], columns: &[Vec<f64>]) -> Result<()> 
         .collect();
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
         .map_err(|e| bad(e.to_string()))?;
+    write_batch(path, &batch)
+}
+
+/// Write one record batch as a snappy-compressed parquet file.
+fn write_batch(path: &Path, batch: &RecordBatch) -> Result<()> {
+    let bad = |why: String| Error::bad_file(path, format!("cannot write parquet: {why}"));
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .build();
     let mut w =
         ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| bad(e.to_string()))?;
-    w.write(&batch).map_err(|e| bad(e.to_string()))?;
+    w.write(batch).map_err(|e| bad(e.to_string()))?;
     w.close().map_err(|e| bad(e.to_string()))?;
     Ok(())
 }
@@ -228,9 +234,7 @@ mod tests {
         let s: ArrayRef = Arc::new(DurationSecondArray::from(vec![Some(7200), None]));
         let ms: ArrayRef = Arc::new(DurationMillisecondArray::from(vec![Some(5_400_000), None]));
         let batch = RecordBatch::try_from_iter([("s", s), ("ms", ms)]).unwrap();
-        let mut w = ArrowWriter::try_new(File::create(&p).unwrap(), batch.schema(), None).unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
+        write_batch(&p, &batch).unwrap();
         let c = read(&p, &["s", "ms"]).unwrap();
         assert_eq!(c.hours("s").unwrap(), vec![Some(2.0), None]);
         assert_eq!(c.hours("ms").unwrap(), vec![Some(1.5), None]);
@@ -245,9 +249,7 @@ mod tests {
         let b: ArrayRef = Arc::new(BooleanArray::from(vec![Some(true), Some(false)]));
         let t: ArrayRef = Arc::new(StringArray::from(vec![Some("002-34851"), None]));
         let batch = RecordBatch::try_from_iter([("i", i), ("b", b), ("t", t)]).unwrap();
-        let mut w = ArrowWriter::try_new(File::create(&p).unwrap(), batch.schema(), None).unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
+        write_batch(&p, &batch).unwrap();
         let c = read(&p, &["t", "i", "b"]).unwrap();
         assert_eq!(c.f64("i").unwrap(), vec![Some(141765.0), None]);
         assert_eq!(c.f64("b").unwrap(), vec![Some(1.0), Some(0.0)]);
