@@ -23,6 +23,10 @@ ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
 "$BIN" generate --profile constrained-check --stage check-naive --concurrency 2 "${ARGS[@]}" &
 "$BIN" generate --profile constrained-check --stage check-group --concurrency 2 "${ARGS[@]}"
 wait
+# ... and the same calls with the DRY sampler against the near-copy collapse seen there
+"$BIN" generate --profile constrained-check --stage check-naive-dry --concurrency 2 "${ARGS[@]}" &
+"$BIN" generate --profile constrained-check --stage check-group-dry --concurrency 2 "${ARGS[@]}"
+wait
 # 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), then 3. strategies at 83
 # columns under grammar 3 (findings 1, 2)
 "$BIN" generate --profile local --stage dimensionality-constrained-g3 "${ARGS[@]}"

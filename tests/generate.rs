@@ -10,7 +10,8 @@ use synthehr::cohort::{split, Cohort};
 use synthehr::generate::baselines::{self, Baseline};
 use synthehr::generate::grammar::Decoding;
 use synthehr::generate::parse::row_key;
-use synthehr::generate::plan::{plan_call, rows_csv, MemberPool};
+use synthehr::generate::plan::{plan_call, plan_call_as, rows_csv, MemberPool};
+use synthehr::generate::repetition::Repetition;
 use synthehr::generate::run::{run_cell, CellStatus, NoProgress};
 use synthehr::generate::{Cell, Profile, Strategy};
 use synthehr::llm::*;
@@ -39,6 +40,7 @@ fn cell(strategy: Strategy, features: usize, rows: usize) -> Cell {
         decoding: Decoding::Free,
         grammar: 1,
         layout: Default::default(),
+        repetition: Default::default(),
     }
 }
 
@@ -517,7 +519,54 @@ async fn a_constrained_cell_sends_its_grammar_and_parses_the_answer() {
         let v: serde_json::Value = serde_json::from_str(b).unwrap();
         let g = v["grammar"].as_str().expect("grammar field sent");
         assert!(g.starts_with("root ::= header record{5}\n"), "{g}");
+        assert!(
+            v.get("dry_multiplier").is_none(),
+            "no DRY unless asked: {b}"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_dry_cell_sends_the_dry_sampler_to_llama_server_and_is_refused_for_an_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stub::start(vec![Reply::ok(&openai_body(&answer(5, 100)))]).await;
+    let plain = Cell {
+        decoding: Decoding::Constrained,
+        ..cell(Strategy::Group, 5, 5)
+    };
+    let c = Cell {
+        repetition: Repetition::Dry,
+        ..plain.clone()
+    };
+    // a paired comparison: same seeds and examples as the cell without DRY, its own id and key
+    assert_eq!(c.seed_stream(), plain.seed_stream());
+    assert_eq!(c.id(), format!("{}-dry", plain.id()));
+    assert_eq!(c.decoding_label(), "constrained, DRY");
+    let (a, b) = (
+        plan_call(&profile(), &c, &pool(), 0).unwrap(),
+        plan_call(&profile(), &plain, &pool(), 0).unwrap(),
+    );
+    assert_eq!(a.example_rows, b.example_rows);
+    assert_ne!(
+        synthehr::llm::request::canonical_json(&serde_json::to_value(&a.request).unwrap()),
+        synthehr::llm::request::canonical_json(&serde_json::to_value(&b.request).unwrap())
+    );
+    let rec = client(&s.url, dir.path(), CacheMode::Record);
+    run_cell(&rec, &profile(), &c, &pool(), &NoProgress)
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&s.bodies.lock().unwrap()[0]).unwrap();
+    assert!(v["grammar"].is_string());
+    assert_eq!(v["dry_sequence_breakers"], serde_json::json!(["\n"]));
+    assert_eq!(v["dry_allowed_length"], 24);
+    assert!(v["dry_multiplier"].as_f64().unwrap() > 0.0);
+    assert!(v["dry_penalty_last_n"].as_u64().unwrap() >= 4096);
+    // an API has no DRY sampler: the cell fails before any request, saying why
+    let Err(err) = plan_call_as(&profile(), &c, &pool(), 0, ConstraintForm::JsonSchema) else {
+        panic!("a DRY cell was planned for an API");
+    };
+    let err = err.to_string();
+    assert!(err.contains("llama-server"), "{err}");
 }
 
 #[tokio::test]

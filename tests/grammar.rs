@@ -220,6 +220,7 @@ fn a_constrained_cell_sends_its_grammar_with_the_free_twins_examples_and_seed() 
         decoding: Decoding::Free,
         grammar: 1,
         layout: Default::default(),
+        repetition: Default::default(),
     };
     let cons = Cell {
         decoding: Decoding::Constrained,

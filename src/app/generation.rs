@@ -409,13 +409,14 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
             say(
                 &bar.pb,
                 format!(
-                "{:<28} {:>5}/{:<5} rows, {:>3} calls, valid rate {:>5.1}%, {} tokens: {status}",
+                "{:<28} {:>5}/{:<5} rows, {:>3} calls, valid rate {:>5.1}%, {} tokens{}: {status}",
                 r.cell.id(),
                 r.valid_rows,
                 r.cell.rows,
                 r.calls,
                 100.0 * r.valid_rate,
-                r.completion_tokens
+                r.completion_tokens,
+                varied(&r.rows.columns_varied_per_call(), r.columns.len())
             ),
             );
         }
@@ -451,4 +452,13 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The near-copy diagnostic for the summary line: ", answers vary 3–18 of 83 columns".
+fn varied(per_call: &[usize], columns: usize) -> String {
+    match (per_call.iter().min(), per_call.iter().max()) {
+        (Some(lo), Some(hi)) if lo == hi => format!(", answers vary {lo} of {columns} columns"),
+        (Some(lo), Some(hi)) => format!(", answers vary {lo}–{hi} of {columns} columns"),
+        _ => String::new(),
+    }
 }

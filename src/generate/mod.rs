@@ -6,6 +6,7 @@ pub mod grammar;
 pub mod parse;
 pub mod plan;
 pub mod profile;
+pub mod repetition;
 pub mod run;
 pub mod strategy;
 #[cfg(feature = "tool")]

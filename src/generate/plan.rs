@@ -7,7 +7,7 @@ use super::grammar;
 use super::profile::{Cell, Profile};
 use super::strategy::{self, Group, PromptInput, Strategy, GROUPS};
 use crate::cohort::matrix::{canonical, DesignMatrix};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fsutil::sha256_hex;
 use crate::llm::ConstraintForm;
 use crate::llm::{ChatRequest, Message, Provenance, Sampling};
@@ -206,6 +206,14 @@ pub fn plan_call_as(
     let rules =
         (!cell.decoding.is_free()).then(|| grammar::versioned_rules(&columns, pool, cell.grammar));
     let sent_as = |f: ConstraintForm| rules.as_ref().filter(|_| form == f);
+    if !cell.repetition.is_none() && form != ConstraintForm::Gbnf {
+        return Err(Error::Invalid(format!(
+            "cell {}: the {} sampler is llama-server's; an API has no equivalent (serve the model \
+             with scripts/local-llm.sh, or drop `repetition` from the stage)",
+            cell.id(),
+            cell.repetition.name()
+        )));
+    }
     let request = ChatRequest {
         messages: vec![Message::system(system), Message::user(user)],
         sampling: Sampling {
@@ -216,6 +224,7 @@ pub fn plan_call_as(
             grammar: sent_as(ConstraintForm::Gbnf).map(|r| grammar::gbnf(r, cell.rows_per_call)),
             json_schema: sent_as(ConstraintForm::JsonSchema)
                 .map(|r| grammar::json_schema(r, cell.rows_per_call)),
+            dry: cell.repetition.sampler(),
             ..Sampling::default()
         },
     };

@@ -3,6 +3,7 @@
 //! replicates and the call budget.
 
 use super::grammar::Decoding;
+use super::repetition::Repetition;
 use super::strategy::{Layout, Strategy};
 use crate::cohort::schema;
 use crate::error::{Error, Result};
@@ -66,6 +67,9 @@ pub struct Stage {
     /// Prompt layout: `examples-first` (default) or `prefix-first` (`strategy::Layout`).
     #[serde(default)]
     pub layout: Layout,
+    /// Sampling against repetition: `none` (default) or `dry` (`generate::repetition`).
+    #[serde(default)]
+    pub repetition: Repetition,
 }
 
 /// One experiment cell: what is generated and how many valid rows are wanted.
@@ -84,17 +88,21 @@ pub struct Cell {
     pub grammar: u32,
     #[serde(default, skip_serializing_if = "Layout::is_examples_first")]
     pub layout: Layout,
+    #[serde(default, skip_serializing_if = "Repetition::is_none")]
+    pub repetition: Repetition,
 }
 
 impl Cell {
     /// `""` for free decoding (ids recorded before decoding was an axis stay as they were),
     /// `"-constrained"` for grammar 1, `"-constrained-g2"` for grammar 2 (and so on).
-    /// `"-prefix"` after it for the prefix-first layout (examples-first adds nothing).
+    /// `"-prefix"` after it for the prefix-first layout (examples-first adds nothing), then
+    /// `"-dry"` for the DRY sampler.
     fn decoding_suffix(&self) -> String {
-        let layout = if self.layout.is_examples_first() {
-            ""
-        } else {
-            "-prefix"
+        let layout = match (self.layout.is_examples_first(), self.repetition) {
+            (true, Repetition::None) => "",
+            (false, Repetition::None) => "-prefix",
+            (true, Repetition::Dry) => "-dry",
+            (false, Repetition::Dry) => "-prefix-dry",
         };
         match (self.decoding.is_free(), self.grammar) {
             (true, _) => layout.to_string(),
@@ -146,12 +154,16 @@ impl Cell {
     }
 
     /// The decoding as tables name it: "free", "constrained" (grammar 1, the pilot) or
-    /// "constrained, grammar N" — cells of two grammars otherwise look alike in one table.
+    /// "constrained, grammar N" — cells of two grammars otherwise look alike in one table —
+    /// and ", DRY" after it for the DRY sampler.
     pub fn decoding_label(&self) -> String {
-        match (self.decoding.is_free(), self.grammar) {
-            (true, _) => self.decoding.name().to_string(),
-            (false, 1) => self.decoding.name().to_string(),
+        let base = match (self.decoding.is_free(), self.grammar) {
+            (true, _) | (false, 1) => self.decoding.name().to_string(),
             (false, g) => format!("{}, grammar {g}", self.decoding.name()),
+        };
+        match self.repetition {
+            Repetition::None => base,
+            Repetition::Dry => format!("{base}, DRY"),
         }
     }
 
@@ -321,6 +333,7 @@ impl Profile {
                                 decoding: st.decoding,
                                 grammar: st.grammar,
                                 layout: st.layout,
+                                repetition: st.repetition,
                             });
                         }
                     }

@@ -220,6 +220,8 @@ pub fn write_cell(dir: &Path, result: &CellResult) -> Result<PathBuf> {
         "candidate_lines": result.rows.candidate_lines,
         "rejects": result.rows.rejects_by_name(),
         "out_of_range": result.rows.out_of_range,
+        "columns": result.columns.len(),
+        "columns_varied_per_call": result.rows.columns_varied_per_call(),
         "shown_stay_ids": result.shown_stay_ids,
         "prompt_tokens": result.prompt_tokens,
         "completion_tokens": result.completion_tokens,

@@ -8,6 +8,7 @@ use super::grammar::Decoding;
 use super::parse::{self, row_key, CellRows};
 use super::plan::{plan_call_as, shown_row, MemberPool};
 use super::profile::{Cell, Profile};
+use super::repetition::Repetition;
 use super::strategy::{Layout, Strategy};
 use crate::error::{Error, Result};
 use crate::llm::LlmClient;
@@ -17,8 +18,8 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
-/// One workload: `STRATEGY/fFEATURES/rROWS/DECODING[/prefix][/eEXAMPLES][/gGRAMMAR]`, e.g.
-/// `group/f82/r5/constrained/prefix`. Examples per call default to the grid's (20 up to 20
+/// One workload: `STRATEGY/fFEATURES/rROWS/DECODING[/prefix][/dry][/eEXAMPLES][/gGRAMMAR]`,
+/// e.g. `group/f82/r5/constrained/prefix`. Examples per call default to the grid's (20 up to 20
 /// features, 5 above), grammar to 2.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
@@ -31,7 +32,7 @@ impl std::str::FromStr for Workload {
         let bad = |why: &str| {
             Error::Invalid(format!(
                 "workload '{spec}': {why} (expected STRATEGY/fFEATURES/rROWS/free|constrained\
-                 [/prefix][/eEXAMPLES][/gGRAMMAR], e.g. group/f10/r20/constrained)"
+                 [/prefix][/dry][/eEXAMPLES][/gGRAMMAR], e.g. group/f10/r20/constrained)"
             ))
         };
         let parts: Vec<&str> = spec.split('/').collect();
@@ -66,10 +67,12 @@ impl std::str::FromStr for Workload {
             decoding,
             grammar: DEFAULT_GRAMMAR,
             layout: Layout::ExamplesFirst,
+            repetition: Repetition::None,
         };
         for p in &parts[4..] {
             match *p {
                 "prefix" => cell.layout = Layout::PrefixFirst,
+                "dry" => cell.repetition = Repetition::Dry,
                 p if p.starts_with('e') => cell.examples_per_call = number(p, 'e')?,
                 p if p.starts_with('g') => {
                     cell.grammar = number(p, 'g')? as u32;
@@ -116,6 +119,9 @@ impl Workload {
         }
         if !c.layout.is_examples_first() {
             s.push_str("/prefix");
+        }
+        if !c.repetition.is_none() {
+            s.push_str("/dry");
         }
         s
     }

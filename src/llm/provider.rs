@@ -187,6 +187,13 @@ pub fn build(
             if let Some(g) = &s.grammar {
                 body["grammar"] = json!(g);
             }
+            if let Some(d) = &s.dry {
+                body["dry_multiplier"] = json!(d.multiplier);
+                body["dry_base"] = json!(d.base);
+                body["dry_allowed_length"] = json!(d.allowed_length);
+                body["dry_penalty_last_n"] = json!(d.penalty_last_n);
+                body["dry_sequence_breakers"] = json!(d.sequence_breakers);
+            }
             // OpenAI structured outputs (strict: every answer matches the schema)
             if let Some(schema) = &s.json_schema {
                 body["response_format"] = json!({

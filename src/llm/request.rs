@@ -47,6 +47,19 @@ pub struct Sampling {
     /// tool). Absent from the serialised request when unused, like `grammar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_schema: Option<Value>,
+    /// llama.cpp's DRY repetition sampler (`generate::repetition`); absent when unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry: Option<Dry>,
+}
+
+/// llama-server's DRY sampler settings (`dry_*` fields of its chat endpoint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dry {
+    pub multiplier: f64,
+    pub base: f64,
+    pub allowed_length: u32,
+    pub penalty_last_n: u32,
+    pub sequence_breakers: Vec<String>,
 }
 
 impl Default for Sampling {
@@ -62,6 +75,7 @@ impl Default for Sampling {
             response_format: None,
             grammar: None,
             json_schema: None,
+            dry: None,
         }
     }
 }

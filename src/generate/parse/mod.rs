@@ -524,6 +524,31 @@ impl CellRows {
         }
     }
 
+    /// The near-copy diagnostic: for each call with at least two kept rows, in call order, how
+    /// many columns take more than one value among that call's rows. A small model at 83
+    /// columns wrote one template record per answer and varied a few fields (3–18 of 83): rows
+    /// that pass every check and the duplicate filter, yet carry one record's information.
+    pub fn columns_varied_per_call(&self) -> Vec<usize> {
+        let mut by_call: BTreeMap<usize, Vec<&Vec<f64>>> = BTreeMap::new();
+        for (row, call) in self.rows.iter().zip(&self.row_call) {
+            by_call.entry(*call).or_default().push(row);
+        }
+        by_call
+            .values()
+            .filter(|rows| rows.len() >= 2)
+            .map(|rows| {
+                let width = rows[0].len();
+                (0..width)
+                    .filter(|&j| {
+                        let first = rows[0][j].to_bits();
+                        rows.iter()
+                            .any(|r| r.get(j).map(|v| v.to_bits()) != Some(first))
+                    })
+                    .count()
+            })
+            .collect()
+    }
+
     /// Valid rows / record-like lines (0 when the model wrote none).
     pub fn valid_rate(&self) -> f64 {
         if self.candidate_lines == 0 {

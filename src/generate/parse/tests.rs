@@ -148,3 +148,19 @@ fn duplicates_and_copies_are_rejected_across_calls() {
     assert_eq!(cell.rejects[&Reject::Duplicate], 1);
     assert!((cell.valid_rate() - 0.5).abs() < 1e-12);
 }
+
+#[test]
+fn columns_varied_per_call_counts_the_fields_an_answer_changes() {
+    let mut cell = CellRows::default();
+    // call 0: one template with only heartrate_max varied; a missing value counts as a value
+    cell.add(
+        0,
+        parse("65,110,0\n65,111,0\n65,,0\n", &COLS),
+        &HashSet::new(),
+    );
+    // call 1: one row only (no claim); call 2: every column varied
+    cell.add(1, parse("70,90,1\n", &COLS), &HashSet::new());
+    cell.add(2, parse("50,90,0\n51,91,1\n", &COLS), &HashSet::new());
+    assert_eq!(cell.columns_varied_per_call(), vec![1, 3]);
+    assert!(CellRows::default().columns_varied_per_call().is_empty());
+}
