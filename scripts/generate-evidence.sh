@@ -27,11 +27,11 @@ wait
 "$BIN" generate --profile constrained-check --stage check-naive-dry --concurrency 2 "${ARGS[@]}" &
 "$BIN" generate --profile constrained-check --stage check-group-dry --concurrency 2 "${ARGS[@]}"
 wait
-# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), then 3. strategies at 83
-# columns under grammar 3 (findings 1, 2)
+# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), then 3. sample size under
+# grammar 3 (finding 4: the 10-feature stream continued to 2,000 rows), then 4. strategies at 83
+# columns under grammar 3 (findings 1, 2; ~2.5 h of a slot per call here)
 "$BIN" generate --profile local --stage dimensionality-constrained-g3 "${ARGS[@]}"
-"$BIN" generate --profile local --stage strategies-constrained "${ARGS[@]}"
-# 4. the grammar-2 dimensionality cells to their call budgets (the paired grammar-2 evidence)
-"$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
-# 5. sample size under the grammar (finding 4): the 10-feature stream continued to 2,000 rows
 "$BIN" generate --profile local --stage sample-size-constrained "${ARGS[@]}"
+"$BIN" generate --profile local --stage strategies-constrained "${ARGS[@]}"
+# 5. the grammar-2 dimensionality cells to their call budgets (chapter 11's paired comparison)
+"$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"

@@ -41,6 +41,7 @@ fn cell(strategy: Strategy, features: usize, rows: usize) -> Cell {
         grammar: 1,
         layout: Default::default(),
         repetition: Default::default(),
+        role: None,
     }
 }
 

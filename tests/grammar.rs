@@ -221,6 +221,7 @@ fn a_constrained_cell_sends_its_grammar_with_the_free_twins_examples_and_seed() 
         grammar: 1,
         layout: Default::default(),
         repetition: Default::default(),
+        role: None,
     };
     let cons = Cell {
         decoding: Decoding::Constrained,

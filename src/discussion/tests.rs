@@ -80,6 +80,7 @@ fn grammar_3_is_compared_with_grammar_2_on_the_same_cells_only() {
         grammar,
         layout: Default::default(),
         repetition: Default::default(),
+        role: None,
     };
     let (g2, g3) = (
         cell(15, Decoding::Constrained, 2),

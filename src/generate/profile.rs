@@ -70,6 +70,47 @@ pub struct Stage {
     /// Sampling against repetition: `none` (default) or `dry` (`generate::repetition`).
     #[serde(default)]
     pub repetition: Repetition,
+    /// The study question the stage's cells answer for the findings ([`Role`]). Default: from
+    /// the name, without a `-constrained` suffix. Set it when a newer stage takes a role over
+    /// (`role = "none"` on the one it replaces): one stage per role and decoding decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// What the findings' rules read a stage's cells for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Findings 1 and 2 (and the 83-column point of the dimensionality curve).
+    Strategies,
+    /// Findings 3 and 5.
+    Dimensionality,
+    /// Finding 4.
+    SampleSize,
+    /// Shown in its chapter, decides nothing.
+    None,
+}
+
+impl Role {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Strategies => "strategies",
+            Role::Dimensionality => "dimensionality",
+            Role::SampleSize => "sample-size",
+            Role::None => "none",
+        }
+    }
+}
+
+/// The roles whose cells the findings' rules read.
+const DECIDING: [&str; 3] = ["strategies", "dimensionality", "sample-size"];
+
+/// A stage's role: as it set it, else its name without a `-constrained` suffix.
+fn role_of(stage: &str, role: Option<Role>) -> &str {
+    match role {
+        Some(r) => r.name(),
+        None => stage.strip_suffix("-constrained").unwrap_or(stage),
+    }
 }
 
 /// One experiment cell: what is generated and how many valid rows are wanted.
@@ -90,6 +131,9 @@ pub struct Cell {
     pub layout: Layout,
     #[serde(default, skip_serializing_if = "Repetition::is_none")]
     pub repetition: Repetition,
+    /// The stage's explicit role, if it set one ([`Stage::role`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 impl Cell {
@@ -167,18 +211,17 @@ impl Cell {
         }
     }
 
-    /// The study role of the cell's stage: its name without the decoding suffix, so that
-    /// `strategies-constrained` answers the same questions as `strategies`.
+    /// The study role of the cell's stage: as the stage set it, else its name without the
+    /// decoding suffix, so that `strategies-constrained` answers the same questions as
+    /// `strategies`.
     pub fn role(&self) -> &str {
-        self.stage
-            .strip_suffix("-constrained")
-            .unwrap_or(&self.stage)
+        role_of(&self.stage, self.role)
     }
 
     /// Whether the findings' rules read this cell: its stage plays the strategies,
     /// dimensionality or sample-size role.
     pub fn decides_findings(&self) -> bool {
-        matches!(self.role(), "strategies" | "dimensionality" | "sample-size")
+        DECIDING.contains(&self.role())
     }
 
     /// The same calls and rows, whatever stage lists it.
@@ -280,6 +323,21 @@ impl Profile {
                     super::grammar::LATEST
                 ));
             }
+            let before = self.stages.iter().take_while(|o| o.name != s.name);
+            if let Some(other) = before.into_iter().find(|o| {
+                o.decoding == s.decoding
+                    && self.deciding_role(o).is_some()
+                    && self.deciding_role(o) == self.deciding_role(s)
+            }) {
+                return Err(format!(
+                    "stages {} and {} both play the {} role under {} decoding: one stage per \
+                     role and decoding decides the findings (set role = \"none\" on the other)",
+                    other.name,
+                    s.name,
+                    self.deciding_role(s).unwrap_or_default(),
+                    s.decoding.name()
+                ));
+            }
             if let Some(k) = s.features.iter().find(|k| **k == 0 || **k > 82) {
                 return Err(format!(
                     "stage {}: feature count {k} is not in 1..=82",
@@ -288,6 +346,11 @@ impl Profile {
             }
         }
         Ok(())
+    }
+
+    /// The role a stage's cells play if it is one the findings read.
+    fn deciding_role<'a>(&self, st: &'a Stage) -> Option<&'a str> {
+        Some(role_of(&st.name, st.role)).filter(|r| DECIDING.contains(r))
     }
 
     /// Cells in the order they should fill: replicate 0 of every stage first (stages in file
@@ -334,6 +397,7 @@ impl Profile {
                                 grammar: st.grammar,
                                 layout: st.layout,
                                 repetition: st.repetition,
+                                role: st.role,
                             });
                         }
                     }
@@ -403,6 +467,47 @@ mod tests {
         for name in ["local", "paper", "smoke", "constrained-check"] {
             Profile::find(name).unwrap();
         }
+    }
+
+    #[test]
+    fn one_stage_per_role_and_decoding_decides_the_findings() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/local.toml");
+        let p = Profile::load(&dir).unwrap();
+        let deciding = |stage: &str| {
+            p.cells()
+                .iter()
+                .filter(|c| c.stage == stage)
+                .map(|c| (c.role().to_string(), c.decides_findings()))
+                .next()
+        };
+        // grammar 3 took the dimensionality role over from grammar 2 by the stages' `role`;
+        // the others take theirs from their names
+        for (stage, role, decides) in [
+            ("dimensionality-constrained-g3", "dimensionality", true),
+            ("dimensionality-constrained", "none", false),
+            ("strategies-constrained", "strategies", true),
+            ("constrained-pilot", "constrained-pilot", false),
+        ] {
+            assert_eq!(
+                deciding(stage),
+                Some((role.to_string(), decides)),
+                "{stage}"
+            );
+        }
+        // two constrained dimensionality stages would each decide: refused, naming both
+        let text = std::fs::read_to_string(&dir).unwrap();
+        let both = text.replacen("role = \"none\"\n", "", 1);
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("p.toml");
+        std::fs::write(&f, both).unwrap();
+        let err = Profile::load(&f).unwrap_err().to_string();
+        assert!(
+            err.contains("dimensionality-constrained and dimensionality-constrained-g3")
+                && err.contains("dimensionality role"),
+            "{err}"
+        );
+        std::fs::write(&f, text.replace("role = \"none\"", "role = \"leader\"")).unwrap();
+        assert!(Profile::load(&f).is_err(), "an unknown role is refused");
     }
 
     #[test]

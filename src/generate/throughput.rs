@@ -68,6 +68,7 @@ impl std::str::FromStr for Workload {
             grammar: DEFAULT_GRAMMAR,
             layout: Layout::ExamplesFirst,
             repetition: Repetition::None,
+            role: None,
         };
         for p in &parts[4..] {
             match *p {

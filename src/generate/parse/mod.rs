@@ -6,7 +6,7 @@
 //! check ranges against the schema. Every rejected line has a reason; nothing here panics on any
 //! input (fuzzed by proptest in `tests/parse_fuzz.rs`).
 //!
-//! Why ~530 lines in one file: classification, the consistency rule, copy detection and
+//! Why ~560 lines in one file: classification, the consistency rule, copy detection and
 //! redaction all read a line through the same field splitting and header matching; the tests
 //! live in `tests.rs`.
 
