@@ -18,6 +18,17 @@ BIN="$(mktemp -d)/synthehr"
 cp target/release/synthehr "$BIN" # a rebuild while this runs must not replace the running binary
 ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
       --model qwen2.5-coder-1.5b-instruct --timeout-secs 30000)
+# The models stage (finding 6): Qwen2.5-Coder-0.5B on its own server (port 8082, own
+# fingerprint file, the same 1 thread x 4 slots) through the grammar-3 dimensionality cells,
+# beside everything below. SECOND_MODEL=none leaves the second core to builds.
+if [ "${SECOND_MODEL:-qwen0.5b}" = qwen0.5b ]; then
+  scripts/local-llm.sh setup --model qwen0.5b
+  scripts/local-llm.sh serve --model qwen0.5b --threads 1 --slots 4 --ctx-per-slot 12288 --port 8082
+  DIR="${SYNTHEHR_LLM_DIR:-$HOME/.cache/synthehr/llm}"
+  "$BIN" generate --profile local --stage dimensionality-constrained-g3 --provider openai-compatible \
+    --base-url http://127.0.0.1:8082/v1 --server-info "$DIR/server-8082.json" \
+    --model qwen2.5-coder-0.5b-instruct --timeout-secs 30000 > generate-05b.log 2>&1 &
+fi
 # 1. the live check of constrained decoding at 83 columns under grammar 3 (the first calls of the
 # naive and group cells of stage 3 below), both cells side by side on the server's four slots
 "$BIN" generate --profile constrained-check --stage check-naive --concurrency 2 "${ARGS[@]}" &
