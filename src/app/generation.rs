@@ -136,10 +136,20 @@ struct Bar {
     /// Calls the grid needs if every row is valid; cells with rejected rows make more calls
     /// (up to their budget), and the bar grows with them.
     nominal: u64,
+    /// The model's registry file and fingerprint: written at the first answer, so a run that
+    /// is stopped (a session ends without warning) still leaves its recorded answers a model.
+    registry: PathBuf,
+    model: ModelFingerprint,
+    registered: std::sync::Once,
 }
 
 impl Progress for Bar {
     fn call_done(&self, cell: &Cell, fresh_tokens: u64) {
+        self.registered.call_once(|| {
+            if let Err(e) = register(&self.registry, &self.model) {
+                say(&self.pb, format!("warning: model not registered yet: {e}"));
+            }
+        });
         let t = fresh_tokens;
         let rate = t as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
         self.pb.inc(1);
@@ -369,11 +379,6 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} calls [{elapsed} < {eta}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let bar = Bar {
-        pb,
-        nominal: total as u64,
-        started: std::time::Instant::now(),
-    };
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| crate::Error::Llm(format!("tokio: {e}")))?;
     let constrained = cells.iter().any(|c| !c.decoding.is_free());
@@ -381,6 +386,19 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         grammar_selftest(&rt, &client, constrained)?
     } else {
         None
+    };
+    let registry = o.cache.parent().unwrap_or(Path::new(".")).join("models");
+    let model = ModelFingerprint {
+        grammar_selftest: selftest,
+        ..fp.clone()
+    };
+    let bar = Bar {
+        pb,
+        nominal: total as u64,
+        started: std::time::Instant::now(),
+        registry,
+        model,
+        registered: std::sync::Once::new(),
     };
     // Several cells at once keep every server slot busy at cell boundaries; the client's
     // semaphore bounds the requests in flight, and results come back in grid order.
@@ -424,16 +442,10 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     });
     bar.pb.finish_and_clear();
     let c = &client.counters;
-    // register the model once it has answered (recorded now or earlier), even if a later call
-    // failed; a run with no answer at all leaves no phantom model behind
+    // the model is registered at its first answer (`Bar::call_done`); again here so a failure
+    // to write it then is an error now, while a run with no answer leaves no phantom model
     if c.recorded.load(Ordering::Relaxed) + c.hits.load(Ordering::Relaxed) > 0 {
-        register(
-            &o.cache.parent().unwrap_or(Path::new(".")).join("models"),
-            &ModelFingerprint {
-                grammar_selftest: selftest,
-                ..fp.clone()
-            },
-        )?;
+        register(&bar.registry, &bar.model)?;
     }
     outcome?;
     println!(
