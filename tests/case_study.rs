@@ -28,6 +28,13 @@ fn records_carry_kl_references_and_no_metric_of_an_untrainable_model() {
         .first()
         .expect("a model in the committed cache")
         .clone();
+    // the profile's primary model comes first however the others sort (0.5B < 1.5B by label)
+    assert_eq!(
+        Some(model.model.as_str()),
+        study.profile.primary_model.as_deref(),
+        "{:?}",
+        study.models.iter().map(|m| m.label()).collect::<Vec<_>>()
+    );
     let mut checked = (0, 0);
     for cell in study.profile.cells() {
         // every role the scorecard reads, and at least one cell of each decoding

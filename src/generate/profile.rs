@@ -34,6 +34,11 @@ pub struct Profile {
     /// Requests in flight (match the server's slots).
     #[serde(default = "four")]
     pub concurrency: usize,
+    /// The model whose cells decide findings 1–5 and every chapter's tables (the model id sent
+    /// to the provider, e.g. `qwen2.5-coder-1.5b-instruct`); other models in the cache are
+    /// compared with it (finding 6). Without it, the first model by label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_model: Option<String>,
     #[serde(rename = "stage")]
     pub stages: Vec<Stage>,
 }

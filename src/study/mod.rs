@@ -81,7 +81,10 @@ impl Study {
                 }
             }
         }
-        models.sort_by_key(|m| m.label());
+        // the profile's primary model first (chapters and findings 1–5 read `models[0]`), the
+        // rest by label: a second model in the cache must not take its place by sorting first
+        let primary = profile.primary_model.as_deref();
+        models.sort_by_key(|m| (primary != Some(m.model.as_str()), m.label()));
         Ok(Study {
             project: project.to_path_buf(),
             data: data.to_path_buf(),
