@@ -147,14 +147,19 @@ impl Cell {
     /// `"-prefix"` after it for the prefix-first layout (examples-first adds nothing), then
     /// `"-dry"` for the DRY sampler.
     fn decoding_suffix(&self) -> String {
-        let layout = match (self.layout.is_examples_first(), self.repetition) {
-            (true, Repetition::None) => "",
-            (false, Repetition::None) => "-prefix",
-            (true, Repetition::Dry) => "-dry",
-            (false, Repetition::Dry) => "-prefix-dry",
+        let layout = if self.layout.is_examples_first() {
+            ""
+        } else {
+            "-prefix"
         };
+        let repetition = if self.repetition.is_none() {
+            ""
+        } else {
+            "-dry"
+        };
+        let layout = format!("{layout}{repetition}");
         match (self.decoding.is_free(), self.grammar) {
-            (true, _) => layout.to_string(),
+            (true, _) => layout,
             (false, 1) => format!("-{}{layout}", self.decoding.name()),
             (false, g) => format!("-{}-g{g}{layout}", self.decoding.name()),
         }
