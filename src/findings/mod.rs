@@ -234,7 +234,7 @@ pub fn needed_to_decide(f: &Finding) -> &'static str {
         3 => "KL and a trainable TSTR model at 5, 10, 15 and 20 features (the constrained dimensionality stage asks 500 rows each)",
         4 => "TSTR defined at two or more sample sizes at 10 features, with intervals that separate",
         5 => "attack AUROC at two or more feature counts, with intervals that separate",
-        6 => "a second model's cells on the same grid (Qwen2.5-Coder-0.5B is set up, not yet generated)",
+        6 => "a second model's dimensionality cells ended (complete, at budget or gave up) beside the main model's, on the same grid (Qwen2.5-Coder-0.5B)",
         _ => "",
     }
 }

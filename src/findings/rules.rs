@@ -246,47 +246,103 @@ pub(super) fn finding5(m: &ModelNumbers) -> Finding {
 
 pub(super) fn finding6(models: &[ModelNumbers]) -> Finding {
     let mut f = Finding::untested(6, "Different LLMs behave alike");
-    // the feature count with the lowest KL, per model
-    let best: Vec<(String, Option<usize>)> = models
+    let list = |ks: &[usize]| {
+        ks.iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // models with any ended dimensionality cell take part; one part-way through its cells
+    // waits, since its lowest KL so far could move
+    let compared: Vec<&ModelNumbers> = models
         .iter()
-        .map(|m| {
-            let b = m
-                .features
-                .iter()
-                .filter(|(_, p)| p.generated)
-                .filter_map(|(k, p)| Some((*k, p.avg_kl?)))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|b| b.0);
-            (m.model.clone(), b)
-        })
+        .filter(|m| m.features.iter().any(|(_, p)| p.generated))
         .collect();
-    let known: Vec<(&str, usize)> = best
-        .iter()
-        .filter_map(|(m, b)| Some((m.as_str(), (*b)?)))
-        .collect();
-    if known.len() < 2 {
+    if compared.len() < 2 {
         let s = |n: usize| if n == 1 { "" } else { "s" };
         f.evidence = format!(
             "needs two models with dimensionality cells; the cache has {} model{}, {} with them",
             models.len(),
             s(models.len()),
-            known.len()
+            compared.len()
         );
         return f;
     }
-    let same = known.iter().all(|k| k.1 == known[0].1);
+    let pending: Vec<String> = compared
+        .iter()
+        .filter_map(|m| {
+            let open: Vec<usize> = m
+                .features
+                .iter()
+                .filter(|(_, p)| !p.generated)
+                .map(|(k, _)| *k)
+                .collect();
+            (!open.is_empty()).then(|| format!("{} at {} features", m.model, list(&open)))
+        })
+        .collect();
+    if !pending.is_empty() {
+        f.evidence = format!(
+            "dimensionality cells not ended yet (complete, at budget or gave up): {}",
+            pending.join("; ")
+        );
+        return f;
+    }
+    // per model: where it gives rows enough for a KL, and its lowest KL among them; a model
+    // that collapses (no KL: gave up or too few valid rows) where another does not, differs
+    let usable = |m: &ModelNumbers| -> Vec<usize> {
+        m.features
+            .iter()
+            .filter(|(_, p)| p.avg_kl.is_some())
+            .map(|(k, _)| *k)
+            .collect()
+    };
+    let best = |m: &ModelNumbers| {
+        m.features
+            .iter()
+            .filter_map(|(k, p)| Some((*k, p.avg_kl?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|b| b.0)
+    };
+    let all: Vec<usize> = compared
+        .iter()
+        .flat_map(|m| usable(m))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let collapses: Vec<String> = compared
+        .iter()
+        .filter_map(|m| {
+            let u = usable(m);
+            let lost: Vec<usize> = all.iter().copied().filter(|k| !u.contains(k)).collect();
+            (!lost.is_empty()).then(|| {
+                format!(
+                    "{} gives too few valid rows for a KL at {} features",
+                    m.model,
+                    list(&lost)
+                )
+            })
+        })
+        .collect();
+    let bests: Vec<(&str, Option<usize>)> = compared
+        .iter()
+        .map(|m| (m.model.as_str(), best(m)))
+        .collect();
+    let same = collapses.is_empty() && bests.iter().all(|b| b.1.is_some() && b.1 == bests[0].1);
     f.verdict = if same {
         Verdict::Holds
     } else {
         Verdict::DoesNotHold
     };
     f.evidence = format!(
-        "rule: every model has its lowest KL at the same feature count. {}",
-        known
+        "rule: every model gives a KL at the same feature counts and has its lowest KL at the same one. lowest KL at: {}",
+        bests
             .iter()
-            .map(|(m, k)| format!("{m}: {k}"))
+            .map(|(m, k)| format!("{m}: {}", k.map_or("none".into(), |k| k.to_string())))
             .collect::<Vec<_>>()
             .join("; ")
     );
+    if !collapses.is_empty() {
+        f.evidence.push_str(&format!("; {}", collapses.join("; ")));
+    }
     f
 }

@@ -215,6 +215,50 @@ fn finding6_needs_two_models() {
 }
 
 #[test]
+fn finding6_waits_for_every_cell_of_a_model_and_counts_a_collapse_as_a_difference() {
+    let m = |name: &str| ModelNumbers {
+        model: name.into(),
+        features: [5, 10, 15, 20]
+            .iter()
+            .map(|k| (*k, p(if *k == 10 { 0.1 } else { 0.3 }, 0.6)))
+            .collect(),
+        ..Default::default()
+    };
+    // a second model part-way through its cells: its best so far must not decide
+    let mut partial = m("small");
+    for (_, pt) in partial.features.iter_mut().skip(1) {
+        pt.generated = false;
+    }
+    let f = &scorecard(&[m("big"), partial])[5];
+    assert_eq!(f.verdict, Verdict::NotTested, "{}", f.evidence);
+    assert!(
+        f.evidence.contains("small") && f.evidence.contains("10, 15, 20"),
+        "{}",
+        f.evidence
+    );
+    // a model that gave up (no KL: too few valid rows) where the other has a KL differs, even
+    // though its lowest defined KL sits at the same feature count
+    let mut collapsed = m("small");
+    for (k, pt) in collapsed.features.iter_mut() {
+        if *k != 10 {
+            pt.avg_kl = None;
+            pt.tstr_auroc = None;
+        }
+    }
+    let f = &scorecard(&[m("big"), collapsed])[5];
+    assert_eq!(f.verdict, Verdict::DoesNotHold, "{}", f.evidence);
+    assert!(f.evidence.contains("5, 15, 20"), "{}", f.evidence);
+    // a model with no dimensionality cell at all is not compared
+    let mut none = m("none");
+    for (_, pt) in none.features.iter_mut() {
+        pt.generated = false;
+    }
+    let f = &scorecard(&[m("big"), none])[5];
+    assert_eq!(f.verdict, Verdict::NotTested, "{}", f.evidence);
+    assert!(f.evidence.contains("needs two models"), "{}", f.evidence);
+}
+
+#[test]
 fn paper_evidence_quotes_the_reference_file() {
     assert!(paper_evidence(1).starts_with("KL 0.5797 / 0.5212 / 0.3051 / 0.2963"));
     assert!(paper_evidence(5).contains("20: ≈0.90"));
