@@ -20,17 +20,25 @@ ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
       --model qwen2.5-coder-1.5b-instruct --timeout-secs 30000)
 DIR="${SYNTHEHR_LLM_DIR:-$HOME/.cache/synthehr/llm}"
 # The second core. Default: a second Qwen2.5-Coder-1.5B server (port 8081, the same 1 thread x
-# 4 slots, so the same fingerprint and keys: the port is not part of a key) through the 83-column
-# strategies cells (findings 1, 2), whose calls take ~2.5 h of a slot each: started first, four
-# of them finish inside a 3-hour session. SECOND_CORE=qwen0.5b gives the core to
-# Qwen2.5-Coder-0.5B (port 8082, own fingerprint) through the grammar-3 dimensionality cells
-# (finding 6); SECOND_CORE=none leaves it to builds.
+# 4 slots, so the same fingerprint and keys: the port is not part of a key). It first runs one
+# wave of the 83-column strategies cells (findings 1, 2): STRATEGY_CALLS (4) new calls of ~2.3 h
+# of a slot each, which fit in a 3-hour session only when started at its beginning; then, with
+# the session's rest, the sample-size stream (finding 4; short calls). The main server does
+# dimensionality first and sample size last, so the two meet on one cell only after the
+# dimensionality cells are done (a shared cell is requested by both: wasted time, no harm).
+# SECOND_CORE=qwen0.5b gives the core to Qwen2.5-Coder-0.5B (port 8082, own fingerprint)
+# through the grammar-3 dimensionality cells (finding 6; all ended 2026-12-03); none leaves it
+# to builds.
 case "${SECOND_CORE:-strategies}" in
   strategies)
     scripts/local-llm.sh serve --model qwen1.5b --threads 1 --slots 4 --ctx-per-slot 12288 --port 8081
-    "$BIN" generate --profile local --stage strategies-constrained --provider openai-compatible \
-      --base-url http://127.0.0.1:8081/v1 --server-info "$DIR/server-8081.json" \
-      --model qwen2.5-coder-1.5b-instruct --timeout-secs 30000 > generate-strategies.log 2>&1 &;;
+    SECOND=(--provider openai-compatible --base-url http://127.0.0.1:8081/v1
+            --server-info "$DIR/server-8081.json" --model qwen2.5-coder-1.5b-instruct
+            --timeout-secs 30000)
+    { "$BIN" generate --profile local --stage strategies-constrained \
+        --max-new-calls "${STRATEGY_CALLS:-4}" "${SECOND[@]}"
+      "$BIN" generate --profile local --stage sample-size-constrained "${SECOND[@]}"
+    } > generate-second.log 2>&1 &;;
   qwen0.5b)
     scripts/local-llm.sh setup --model qwen0.5b
     scripts/local-llm.sh serve --model qwen0.5b --threads 1 --slots 4 --ctx-per-slot 12288 --port 8082
@@ -46,10 +54,11 @@ esac
 "$BIN" generate --profile constrained-check --stage check-group --concurrency 2 "${ARGS[@]}"
 "$BIN" generate --profile constrained-check --stage check-naive-dry --concurrency 2 "${ARGS[@]}"
 "$BIN" generate --profile constrained-check --stage check-group-dry --concurrency 2 "${ARGS[@]}"
-# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), then 3. sample size under
-# grammar 3 (finding 4: the 10-feature stream continued to 2,000 rows)
+# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), 3. the grammar-2
+# dimensionality cells to their call budgets (chapter 11's paired comparison), then 4. sample
+# size under grammar 3 (finding 4: the 10-feature stream continued to 2,000 rows), which the
+# second core fills meanwhile
 "$BIN" generate --profile local --stage dimensionality-constrained-g3 "${ARGS[@]}"
-"$BIN" generate --profile local --stage sample-size-constrained "${ARGS[@]}"
-# 4. the grammar-2 dimensionality cells to their call budgets (chapter 11's paired comparison)
 "$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
+"$BIN" generate --profile local --stage sample-size-constrained "${ARGS[@]}"
 wait # for the second core's run

@@ -41,6 +41,9 @@ pub enum Error {
     /// Replay needed an answer the cache does not hold (not generated yet).
     #[error("replay miss: key {key} for {cell}")]
     ReplayMiss { key: String, cell: String },
+    /// A recording run reached its `--max-new-calls`: the call was not requested.
+    #[error("not requested: --max-new-calls {cap} reached")]
+    CallCap { cap: u64 },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -181,6 +181,10 @@ struct GenerateArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 1800)]
     timeout_secs: u64,
+    /// Send at most N new requests (cache misses), then stop: e.g. one wave of long calls,
+    /// then other work. The next run resumes from the cache.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_new_calls: Option<u64>,
     #[arg(long, env = "SYNTHEHR_DATA")]
     data: Option<PathBuf>,
     #[arg(long, default_value = "cache/llm")]
@@ -248,6 +252,7 @@ fn main() -> ExitCode {
             concurrency: g.concurrency,
             stages: g.stages,
             constrain_with: g.constrain_with,
+            max_new_calls: g.max_new_calls,
         }),
         Command::Throughput(t) => app::throughput(&app::ThroughputOptions {
             llm: GenerateOptions {
@@ -269,6 +274,7 @@ fn main() -> ExitCode {
                 concurrency: None,
                 stages: Vec::new(),
                 constrain_with: None,
+                max_new_calls: None,
             },
             workloads: t.workloads,
             calls: t.calls,

@@ -318,6 +318,43 @@ async fn a_run_fills_the_cache_without_real_rows_and_replays_identically() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capped_run_stops_requesting_and_the_next_run_resumes_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let replies: Vec<Reply> = (0..12)
+        .map(|i| Reply::ok(&openai_body(&answer(5, i))))
+        .collect();
+    let s = stub::start(replies).await;
+    let (p, prof) = (pool(), profile());
+    let c = Cell {
+        features: 5,
+        rows: 20,
+        ..cell(Strategy::Naive, 5, 20)
+    };
+    // two new calls, then no request: the cell is incomplete, saying why, and nothing is lost
+    let capped = client(&s.url, dir.path(), CacheMode::Record).with_new_call_cap(2);
+    let r = run_cell(&capped, &prof, &c, &p, &NoProgress).await.unwrap();
+    let CellStatus::Incomplete { missing } = &r.status else {
+        panic!("{:?}", r.status)
+    };
+    assert!(missing[0].contains("--max-new-calls 2"), "{missing:?}");
+    assert_eq!(r.calls, 2);
+    assert_eq!(s.requests.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(Cache::new(dir.path()).files().len(), 2);
+    // an uncapped run replays those two and records the rest
+    let rec = client(&s.url, dir.path(), CacheMode::Record);
+    let r = run_cell(&rec, &prof, &c, &p, &NoProgress).await.unwrap();
+    assert_eq!(r.status, CellStatus::Complete);
+    assert_eq!(
+        rec.counters.hits.load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    assert_eq!(
+        s.requests.load(std::sync::atomic::Ordering::SeqCst),
+        r.calls
+    );
+}
+
 #[tokio::test]
 async fn a_model_that_writes_nothing_usable_is_given_up_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -635,6 +672,7 @@ fn options(
         concurrency: Some(2),
         stages: vec![],
         constrain_with: None,
+        max_new_calls: None,
     }
 }
 

@@ -31,6 +31,9 @@ pub struct GenerateOptions {
     pub stages: Vec<String>,
     /// How constrained cells are sent (default: by the server).
     pub constrain_with: Option<llm::client::ConstraintForm>,
+    /// Send at most this many new requests, then stop: the cells not finished are listed as
+    /// incomplete and the next run resumes from the cache.
+    pub max_new_calls: Option<u64>,
 }
 
 /// The model fingerprint: a local server's `server.json` for loopback URLs, else the API id.
@@ -357,6 +360,10 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         rows: s.train.clone(),
     };
     let client = client_for(o, &profile, &base_url, &fp)?;
+    let client = match o.max_new_calls {
+        Some(cap) if o.mode != CacheMode::Replay => client.with_new_call_cap(cap),
+        _ => client,
+    };
     let cells: Vec<Cell> = profile
         .cells()
         .into_iter()
@@ -448,6 +455,13 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         register(&bar.registry, &bar.model)?;
     }
     outcome?;
+    if let Some(cap) = o.max_new_calls {
+        if c.new_calls.load(Ordering::Relaxed) > cap {
+            println!(
+                "stopped at --max-new-calls {cap}: the cells listed incomplete resume from the cache on the next run"
+            );
+        }
+    }
     println!(
         "requests {}, cache hits {}, recorded {}, retries {}; tokens {} prompt + {} completion; outputs in {}",
         c.requests.load(Ordering::Relaxed),

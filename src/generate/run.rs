@@ -71,6 +71,27 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// A cell that stops at call `first` (not in the cache, or not requested): that call and the
+/// nominal calls after it, with their keys, so the missing work can be listed.
+fn incomplete<A: Answers>(
+    profile: &Profile,
+    cell: &Cell,
+    pool: &MemberPool<'_>,
+    client: &A,
+    first: usize,
+    why: &Error,
+) -> Result<CellStatus> {
+    let mut missing = vec![format!("call {first} ({why})")];
+    for j in first + 1..cell.nominal_calls().max(first + 1) {
+        let c = plan_call_as(profile, cell, pool, j, client.constraint_form())?;
+        missing.push(format!(
+            "call {j}: key {}",
+            client.key(&c.request, cell.replicate)
+        ));
+    }
+    Ok(CellStatus::Incomplete { missing })
+}
+
 /// Run one cell.
 pub async fn run_cell<A: Answers>(
     client: &A,
@@ -134,15 +155,11 @@ pub async fn run_cell<A: Answers>(
                 break;
             }
             Err(miss @ Error::ReplayMiss { .. }) if client.mode() == CacheMode::Replay => {
-                let mut missing = vec![format!("call {} ({miss})", call.index)];
-                for j in call.index + 1..cell.nominal_calls().max(call.index + 1) {
-                    let c = plan_call_as(profile, cell, pool, j, client.constraint_form())?;
-                    missing.push(format!(
-                        "call {j}: key {}",
-                        client.key(&c.request, cell.replicate)
-                    ));
-                }
-                status = Some(CellStatus::Incomplete { missing });
+                status = Some(incomplete(profile, cell, pool, client, call.index, &miss)?);
+                break;
+            }
+            Err(cap @ Error::CallCap { .. }) => {
+                status = Some(incomplete(profile, cell, pool, client, call.index, &cap)?);
                 break;
             }
             Err(e) => return Err(e),

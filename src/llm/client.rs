@@ -106,6 +106,8 @@ impl ClientConfig {
 #[derive(Debug, Default)]
 pub struct Counters {
     pub requests: AtomicU64,
+    /// Cache misses sent to the provider (a call with retries counts once).
+    pub new_calls: AtomicU64,
     pub retries: AtomicU64,
     pub hits: AtomicU64,
     pub recorded: AtomicU64,
@@ -124,6 +126,10 @@ pub struct LlmClient {
     /// must go to the server once, not once per cell.
     keys: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
     pub counters: Counters,
+    /// At most this many new requests (cache misses sent to the provider) in this run, then
+    /// every further miss is [`Error::CallCap`]: a long call stream stops at a chosen point,
+    /// and the next run resumes from the cache.
+    new_call_cap: Option<u64>,
     /// A recording client holds the cache's writer lock for its lifetime.
     _writing: Option<super::cache::CacheLock>,
 }
@@ -170,7 +176,14 @@ impl LlmClient {
             cache,
             keys: Default::default(),
             counters: Counters::default(),
+            new_call_cap: None,
         })
+    }
+
+    /// Send at most `cap` new requests in this run (`--max-new-calls`).
+    pub fn with_new_call_cap(mut self, cap: u64) -> Self {
+        self.new_call_cap = Some(cap);
+        self
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -222,6 +235,13 @@ impl LlmClient {
             if let Some(e) = self.lookup(&key, &provenance, false)? {
                 return Ok(e);
             }
+        }
+        if let Some(cap) = self.new_call_cap {
+            if self.counters.new_calls.fetch_add(1, Ordering::Relaxed) >= cap {
+                return Err(Error::CallCap { cap });
+            }
+        } else {
+            self.counters.new_calls.fetch_add(1, Ordering::Relaxed);
         }
         let started = Instant::now();
         let mut completion = self.call_with_retries(req).await?;
