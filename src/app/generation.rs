@@ -360,9 +360,10 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         rows: s.train.clone(),
     };
     let client = client_for(o, &profile, &base_url, &fp)?;
+    // replay never sends a request, so the cap is inert there
     let client = match o.max_new_calls {
-        Some(cap) if o.mode != CacheMode::Replay => client.with_new_call_cap(cap),
-        _ => client,
+        Some(cap) => client.with_new_call_cap(cap),
+        None => client,
     };
     let cells: Vec<Cell> = profile
         .cells()

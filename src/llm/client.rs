@@ -236,12 +236,9 @@ impl LlmClient {
                 return Ok(e);
             }
         }
-        if let Some(cap) = self.new_call_cap {
-            if self.counters.new_calls.fetch_add(1, Ordering::Relaxed) >= cap {
-                return Err(Error::CallCap { cap });
-            }
-        } else {
-            self.counters.new_calls.fetch_add(1, Ordering::Relaxed);
+        let sent_before = self.counters.new_calls.fetch_add(1, Ordering::Relaxed);
+        if let Some(cap) = self.new_call_cap.filter(|&cap| sent_before >= cap) {
+            return Err(Error::CallCap { cap });
         }
         let started = Instant::now();
         let mut completion = self.call_with_retries(req).await?;
