@@ -12,7 +12,7 @@ use synthehr::generate::grammar::Decoding;
 use synthehr::generate::parse::row_key;
 use synthehr::generate::plan::{plan_call, plan_call_as, rows_csv, MemberPool};
 use synthehr::generate::repetition::Repetition;
-use synthehr::generate::run::{run_cell, CellStatus, NoProgress};
+use synthehr::generate::run::{run_cell, CallDone, CellStatus, NoProgress, Progress};
 use synthehr::generate::{Cell, Profile, Strategy};
 use synthehr::llm::*;
 
@@ -318,6 +318,20 @@ async fn a_run_fills_the_cache_without_real_rows_and_replays_identically() {
     }
 }
 
+/// Progress that records whether each finished call was asked in this run.
+#[derive(Default)]
+struct Calls(std::sync::Mutex<Vec<bool>>);
+impl Calls {
+    fn fresh(&self) -> Vec<bool> {
+        self.0.lock().unwrap().clone()
+    }
+}
+impl Progress for Calls {
+    fn call_done(&self, _cell: &Cell, call: &CallDone) {
+        self.0.lock().unwrap().push(call.fresh);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_capped_run_stops_requesting_and_the_next_run_resumes_from_the_cache() {
     let dir = tempfile::tempdir().unwrap();
@@ -333,7 +347,13 @@ async fn a_capped_run_stops_requesting_and_the_next_run_resumes_from_the_cache()
     };
     // two new calls, then no request: the cell is incomplete, saying why, and nothing is lost
     let capped = client(&s.url, dir.path(), CacheMode::Record).with_new_call_cap(2);
-    let r = run_cell(&capped, &prof, &c, &p, &NoProgress).await.unwrap();
+    let seen = Calls::default();
+    let r = run_cell(&capped, &prof, &c, &p, &seen).await.unwrap();
+    assert_eq!(
+        seen.fresh(),
+        vec![true, true],
+        "progress: both calls were asked"
+    );
     let CellStatus::Incomplete { missing } = &r.status else {
         panic!("{:?}", r.status)
     };
@@ -343,8 +363,17 @@ async fn a_capped_run_stops_requesting_and_the_next_run_resumes_from_the_cache()
     assert_eq!(Cache::new(dir.path()).files().len(), 2);
     // an uncapped run replays those two and records the rest
     let rec = client(&s.url, dir.path(), CacheMode::Record);
-    let r = run_cell(&rec, &prof, &c, &p, &NoProgress).await.unwrap();
+    let seen = Calls::default();
+    let r = run_cell(&rec, &prof, &c, &p, &seen).await.unwrap();
     assert_eq!(r.status, CellStatus::Complete);
+    let fresh = seen.fresh();
+    assert_eq!(
+        fresh[..2],
+        [false, false],
+        "progress: the first two came from the cache"
+    );
+    assert!(fresh[2..].iter().all(|&f| f), "{fresh:?}");
+    assert_eq!(fresh.len(), r.calls);
     assert_eq!(
         rec.counters.hits.load(std::sync::atomic::Ordering::Relaxed),
         2

@@ -313,6 +313,48 @@ async fn cells_sharing_a_call_send_it_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_generators_on_one_cache_send_a_call_once() {
+    // two clients = two processes: they share no in-process lock, only the cache directory
+    let dir = tempfile::tempdir().unwrap();
+    let slow = Reply::ok(&openai_body("a,b\n1,2")).delayed(Duration::from_millis(600));
+    let s = stub::start(vec![slow]).await;
+    let first = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let second = client(
+        ProviderKind::OpenaiCompatible,
+        &s.url,
+        dir.path(),
+        CacheMode::Record,
+    );
+    let shared = req("shared call");
+    let (a, b) = tokio::join!(
+        first.complete(&shared, 0, prov()),
+        second.complete(&shared, 0, prov())
+    );
+    assert_eq!(a.unwrap(), b.unwrap(), "both read the one recorded answer");
+    assert_eq!(
+        s.requests.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the second generator waited for the first one's answer instead of asking again"
+    );
+    let hits = first
+        .counters
+        .hits
+        .load(std::sync::atomic::Ordering::SeqCst)
+        + second
+            .counters
+            .hits
+            .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(hits, 1);
+    // the lock files stay out of the cache's entries
+    assert_eq!(Cache::new(dir.path()).files().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_concurrent_writers_leave_one_valid_file_per_key() {
     let dir = tempfile::tempdir().unwrap();
     let s = stub::start(vec![Reply::ok(&openai_body("same"))]).await;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::cohort::split;
 use crate::generate::plan::MemberPool;
-use crate::generate::run::{self, CellStatus, Progress};
+use crate::generate::run::{self, CallDone, CellStatus, Progress};
 use crate::generate::{Cell, Profile};
 use crate::llm::{
     self, Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, ProviderKind, RetryPolicy,
@@ -147,19 +147,17 @@ struct Bar {
 }
 
 impl Progress for Bar {
-    fn call_done(&self, cell: &Cell, fresh_tokens: u64) {
+    fn call_done(&self, cell: &Cell, call: &CallDone) {
         self.registered.call_once(|| {
             if let Err(e) = register(&self.registry, &self.model) {
                 say(&self.pb, format!("warning: model not registered yet: {e}"));
             }
         });
-        let t = fresh_tokens;
-        let rate = t as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
         self.pb.inc(1);
         if self.pb.position() > self.pb.length().unwrap_or(0) {
             self.pb.set_length(self.pb.position());
         }
-        let msg = format!("{} | {t} new tokens, {rate:.1} tok/s", cell.id());
+        let msg = call_line(cell, call, self.started.elapsed());
         if self.pb.is_hidden() {
             // not a terminal (nohup, CI): one log line per call instead of a bar
             let (pos, len) = (self.pb.position(), self.pb.length().unwrap_or(0));
@@ -168,6 +166,27 @@ impl Progress for Bar {
             eprintln!("[{pos}/{len} calls ({nominal} if every row were valid), {secs:.0} s] {msg}");
         }
         self.pb.set_message(msg);
+    }
+}
+
+/// What a finished call says: a replayed one is instant and costs nothing, so only a call
+/// answered in this run counts towards the run's token rate.
+fn call_line(cell: &Cell, call: &CallDone, elapsed: Duration) -> String {
+    if call.fresh {
+        let total = call.fresh_total;
+        let rate = total as f64 / elapsed.as_secs_f64().max(1e-3);
+        format!(
+            "{} | answered: {} tokens in {:.0} s; this run {total} new tokens, {rate:.1} tok/s",
+            cell.id(),
+            call.completion_tokens,
+            call.latency_ms as f64 / 1000.0
+        )
+    } else {
+        format!(
+            "{} | from the cache ({} tokens)",
+            cell.id(),
+            call.completion_tokens
+        )
     }
 }
 

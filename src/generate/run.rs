@@ -7,7 +7,7 @@ use super::plan::{plan_call_as, shown_row, Call, MemberPool};
 use super::profile::{Cell, Profile};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
-use crate::llm::answers::Answers;
+use crate::llm::answers::{Answered, Answers};
 use crate::llm::CacheMode;
 use futures::stream::{FuturesOrdered, StreamExt};
 use serde::Serialize;
@@ -62,11 +62,21 @@ impl CellResult {
     }
 }
 
+/// One finished call, as progress reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct CallDone {
+    /// Asked of the provider in this run (false: read from the cache).
+    pub fresh: bool,
+    /// This call's completion tokens and the time its request took when recorded.
+    pub completion_tokens: u64,
+    pub latency_ms: u64,
+    /// Completion tokens generated (not replayed) so far in this run.
+    pub fresh_total: u64,
+}
+
 /// Observer of progress (the CLI draws a bar; tests pass a no-op).
 pub trait Progress: Sync {
-    /// A call of `cell` finished; `fresh_tokens` = completion tokens generated (not replayed)
-    /// so far in this run.
-    fn call_done(&self, _cell: &Cell, _fresh_tokens: u64) {}
+    fn call_done(&self, _cell: &Cell, _call: &CallDone) {}
 }
 pub struct NoProgress;
 impl Progress for NoProgress {}
@@ -148,8 +158,8 @@ pub async fn run_cell<A: Answers>(
             status = Some(CellStatus::BudgetReached);
             break;
         };
-        let entry = match entry {
-            Ok(e) => e,
+        let Answered { entry, fresh } = match entry {
+            Ok(a) => a,
             Err(Error::CorruptEntry { file, why }) if client.mode() == CacheMode::Replay => {
                 status = Some(CellStatus::Corrupt { file, why });
                 break;
@@ -164,7 +174,15 @@ pub async fn run_cell<A: Answers>(
             }
             Err(e) => return Err(e),
         };
-        progress.call_done(cell, client.fresh_completion_tokens());
+        progress.call_done(
+            cell,
+            &CallDone {
+                fresh,
+                completion_tokens: entry.usage().completion_tokens,
+                latency_ms: entry.latency_ms,
+                fresh_total: client.fresh_completion_tokens(),
+            },
+        );
         prompt_tokens += entry.usage().prompt_tokens;
         completion_tokens += entry.usage().completion_tokens;
         keys.push(entry.key.clone());

@@ -32,6 +32,14 @@ impl ConstraintForm {
 /// Removes real rows from an answer: returns the text to store and the lines removed.
 pub type Redactor<'a> = dyn Fn(&str) -> (String, usize) + Sync + 'a;
 
+/// An answer and where it came from (progress tells a replayed call from a paid one).
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub entry: Entry,
+    /// Asked of the provider in this run, not read from the cache.
+    pub fresh: bool,
+}
+
 /// A source of answers for generation.
 pub trait Answers: Sync {
     fn mode(&self) -> CacheMode;
@@ -49,7 +57,7 @@ pub trait Answers: Sync {
         replicate: u32,
         provenance: Provenance,
         redact: Option<&'a Redactor<'a>>,
-    ) -> impl Future<Output = Result<Entry>> + Send + 'a;
+    ) -> impl Future<Output = Result<Answered>> + Send + 'a;
 }
 
 /// The replay of a cache entry: the entry, or why it cannot be used. A corrupt file is an error
@@ -99,8 +107,11 @@ impl Answers for Replay {
         replicate: u32,
         provenance: Provenance,
         _redact: Option<&'a Redactor<'a>>,
-    ) -> impl Future<Output = Result<Entry>> + Send + 'a {
+    ) -> impl Future<Output = Result<Answered>> + Send + 'a {
         let entry = replay_entry(&self.cache, &self.key(req, replicate), &provenance);
-        std::future::ready(entry)
+        std::future::ready(entry.map(|entry| Answered {
+            entry,
+            fresh: false,
+        }))
     }
 }

@@ -101,6 +101,10 @@ pub enum Lookup {
 /// The advisory lock file at the cache root (never committed, never an entry).
 pub const LOCK_FILE: &str = ".lock";
 
+/// The directory of the per-call in-flight lock files at the cache root (never committed,
+/// never entries).
+pub const INFLIGHT_DIR: &str = ".inflight";
+
 /// Holds a cache lock until dropped (the OS releases it with the file).
 #[derive(Debug)]
 pub struct CacheLock {
@@ -191,6 +195,28 @@ impl Cache {
         }
     }
 
+    /// Try to take the in-flight lock of one call: generators sharing this cache (other
+    /// processes, too) ask the provider for a call only while holding it, so a second one
+    /// waits for the first one's answer instead of paying for the call again. `None`: another
+    /// holder is asking now. The empty lock files stay: deleting a file another process may
+    /// be waiting on would let a third one lock a new file beside it.
+    pub fn try_lock_inflight(&self, key: &str) -> Result<Option<CacheLock>> {
+        let dir = self.root.join(INFLIGHT_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join(format!("{key}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(CacheLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
+        }
+    }
+
     fn lock_file(&self, create_root: bool) -> Result<std::fs::File> {
         if create_root {
             std::fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
@@ -211,6 +237,9 @@ impl Cache {
             return out;
         };
         for shard in shards.flatten() {
+            if shard.file_name() == INFLIGHT_DIR {
+                continue; // lock files, not entries
+            }
             if let Ok(files) = std::fs::read_dir(shard.path()) {
                 for f in files.flatten() {
                     out.push(f.path());

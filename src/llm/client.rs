@@ -1,7 +1,7 @@
 //! The LLM client: cache first, then the provider with bounded concurrency, a per-request
 //! timeout and retries with exponential backoff and full jitter (honouring Retry-After).
 
-use super::answers::{replay_entry, Answers};
+use super::answers::{replay_entry, Answered, Answers};
 pub use super::answers::{ConstraintForm, Redactor};
 use super::cache::{self, Cache, CacheMode, Entry, Lookup, Provenance};
 use super::fingerprint::ModelFingerprint;
@@ -207,6 +207,7 @@ impl LlmClient {
     ) -> Result<Entry> {
         self.complete_redacted(req, replicate, provenance, None)
             .await
+            .map(|a| a.entry)
     }
 
     /// As [`complete`](Self::complete), with `redact` applied to a fresh answer before it is
@@ -218,11 +219,15 @@ impl LlmClient {
         replicate: u32,
         provenance: Provenance,
         redact: Option<&Redactor<'_>>,
-    ) -> Result<Entry> {
+    ) -> Result<Answered> {
+        let cached = |entry| Answered {
+            entry,
+            fresh: false,
+        };
         let key = self.key(req, replicate);
         if self.cfg.mode != CacheMode::Refresh {
             if let Some(e) = self.lookup(&key, &provenance, true)? {
-                return Ok(e);
+                return Ok(cached(e));
             }
         }
         let lock = {
@@ -230,10 +235,12 @@ impl LlmClient {
             keys.entry(key.clone()).or_default().clone()
         };
         let mut recorded = lock.lock().await;
-        // another cell may have recorded it while this one waited
+        // another generator process may be asking for this call right now
+        let _inflight = self.inflight_lock(&key).await?;
+        // another cell (or process) may have recorded it while this one waited
         if *recorded || self.cfg.mode != CacheMode::Refresh {
             if let Some(e) = self.lookup(&key, &provenance, false)? {
-                return Ok(e);
+                return Ok(cached(e));
             }
         }
         let sent_before = self.counters.new_calls.fetch_add(1, Ordering::Relaxed);
@@ -265,7 +272,18 @@ impl LlmClient {
         let entry = self.cache.put(&entry)?;
         *recorded = true;
         self.counters.recorded.fetch_add(1, Ordering::Relaxed);
-        Ok(entry)
+        Ok(Answered { entry, fresh: true })
+    }
+
+    /// Wait for the in-flight lock of `key` (polled: a call takes seconds to hours, and a
+    /// blocking OS wait would hold a runtime thread).
+    async fn inflight_lock(&self, key: &str) -> Result<cache::CacheLock> {
+        loop {
+            if let Some(lock) = self.cache.try_lock_inflight(key)? {
+                return Ok(lock);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Fail closed before constrained generation: some llama-server builds accept a `grammar`
@@ -443,7 +461,7 @@ impl Answers for LlmClient {
         replicate: u32,
         provenance: Provenance,
         redact: Option<&'a Redactor<'a>>,
-    ) -> impl std::future::Future<Output = Result<Entry>> + Send + 'a {
+    ) -> impl std::future::Future<Output = Result<Answered>> + Send + 'a {
         self.complete_redacted(req, replicate, provenance, redact)
     }
 }

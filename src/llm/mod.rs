@@ -11,7 +11,7 @@ pub mod request;
 pub mod selftest;
 pub mod stats;
 
-pub use answers::{Answers, ConstraintForm, Replay};
+pub use answers::{Answered, Answers, ConstraintForm, Replay};
 pub use cache::{Cache, CacheMode, Entry, Lookup, Provenance};
 #[cfg(feature = "tool")]
 pub use client::{ClientConfig, LlmClient, RetryPolicy};
