@@ -142,3 +142,37 @@ fn notebooks_show_copy_rates_tpr_and_end_with_a_discussion() {
     sorted.sort();
     assert_eq!(rows, sorted);
 }
+
+#[test]
+fn the_usage_table_lists_recorded_cells_and_counts_each_shared_call_once_in_the_total() {
+    let study = study();
+    let t = study.usage_table().unwrap();
+    let num = |s: &str| s.replace(',', "").parse::<u64>().unwrap();
+    assert!(!t.rows.is_empty());
+    for model in t
+        .rows
+        .iter()
+        .map(|r| r[0].clone())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let rows: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[0] == model).collect();
+        let (total, cells) = rows.split_last().unwrap();
+        assert!(
+            total[1].starts_with("total"),
+            "{model}: ends with its total: {total:?}"
+        );
+        assert!(
+            cells.iter().all(|r| num(&r[2]) > 0),
+            "{model}: a cell without a call is listed"
+        );
+        // the sample-size cells repeat the calls of the smaller ones: the total is at most the sum
+        for col in [2, 3, 4] {
+            let sum: u64 = cells.iter().map(|r| num(&r[col])).sum();
+            assert!(
+                num(&total[col]) <= sum && num(&total[col]) > 0,
+                "{model} column {col}"
+            );
+        }
+    }
+    assert!(t.caption.contains("left out"), "{}", t.caption);
+}

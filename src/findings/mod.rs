@@ -40,6 +40,8 @@ impl Verdict {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Point {
     pub generated: bool,
+    /// At least one of the cell's calls is in the cache (it may not have ended yet).
+    pub started: bool,
     pub avg_kl: Option<f64>,
     /// Average KL on present values only (the missing bin dropped).
     pub avg_kl_present: Option<f64>,

@@ -252,16 +252,16 @@ pub(super) fn finding6(models: &[ModelNumbers]) -> Finding {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    // models with any ended dimensionality cell take part; one part-way through its cells
+    // models with any recorded dimensionality call take part; one part-way through its cells
     // waits, since its lowest KL so far could move
     let compared: Vec<&ModelNumbers> = models
         .iter()
-        .filter(|m| m.features.iter().any(|(_, p)| p.generated))
+        .filter(|m| m.features.iter().any(|(_, p)| p.started || p.generated))
         .collect();
     if compared.len() < 2 {
         let s = |n: usize| if n == 1 { "" } else { "s" };
         f.evidence = format!(
-            "needs two models with dimensionality cells; the cache has {} model{}, {} with them",
+            "needs two models with dimensionality calls; the cache has {} model{}, {} with them",
             models.len(),
             s(models.len()),
             compared.len()

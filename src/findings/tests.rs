@@ -17,6 +17,7 @@ fn an_undecided_finding_says_what_would_decide_it_and_a_decided_one_does_not() {
 fn p(kl: f64, auc: f64) -> Point {
     Point {
         generated: true,
+        started: true,
         avg_kl: Some(kl),
         avg_kl_present: Some(kl),
         tstr_auroc: Some(auc),
@@ -248,10 +249,24 @@ fn finding6_waits_for_every_cell_of_a_model_and_counts_a_collapse_as_a_differenc
     let f = &scorecard(&[m("big"), collapsed])[5];
     assert_eq!(f.verdict, Verdict::DoesNotHold, "{}", f.evidence);
     assert!(f.evidence.contains("5, 15, 20"), "{}", f.evidence);
-    // a model with no dimensionality cell at all is not compared
+    // the main model has recorded calls in every cell but ended none, beside a model whose
+    // cells all ended: the verdict waits for the main model's cells, and says so
+    let mut started = m("big");
+    for (_, pt) in started.features.iter_mut() {
+        pt.generated = false;
+    }
+    let f = &scorecard(&[started, m("small")])[5];
+    assert_eq!(f.verdict, Verdict::NotTested, "{}", f.evidence);
+    assert!(
+        f.evidence.contains("not ended yet") && f.evidence.contains("big at 5, 10, 15, 20"),
+        "{}",
+        f.evidence
+    );
+    // a model with no dimensionality call at all is not compared
     let mut none = m("none");
     for (_, pt) in none.features.iter_mut() {
         pt.generated = false;
+        pt.started = false;
     }
     let f = &scorecard(&[m("big"), none])[5];
     assert_eq!(f.verdict, Verdict::NotTested, "{}", f.evidence);

@@ -88,6 +88,7 @@ impl Evaluation {
                 self.result.status,
                 CellStatus::Complete | CellStatus::BudgetReached | CellStatus::GaveUp
             ),
+            started: self.result.calls > 0,
             avg_kl: self.fidelity.as_ref().map(|f| f.avg_kl),
             avg_kl_present: self.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
             tstr_auroc: self

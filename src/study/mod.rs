@@ -231,31 +231,55 @@ impl Study {
     pub fn usage_table(&self) -> Result<Table> {
         let prices =
             crate::llm::pricing::Prices::load(&self.project.join("profiles").join("prices.toml"))?;
+        let cache = Cache::new(self.project.join("cache").join("llm"));
         let mut rows = Vec::new();
+        let mut unstarted = 0;
         for model in &self.models {
+            let row = |what: String, calls: usize, usage: &crate::llm::Usage| {
+                let cost = prices
+                    .cost(model.provider, &model.model, usage)
+                    .map(|c| format!("${c:.2}"))
+                    .unwrap_or_else(|| "n/a (local)".into());
+                vec![
+                    model.label(),
+                    what,
+                    calls.to_string(),
+                    thousands(usage.prompt_tokens),
+                    thousands(usage.completion_tokens),
+                    cost,
+                ]
+            };
+            // sample-size cells are prefixes of one stream: the total counts each call once
+            let mut distinct = std::collections::BTreeSet::new();
             for cell in self.profile.cells() {
                 let r = self.replay(model, &cell)?;
+                if r.calls == 0 {
+                    unstarted += 1;
+                    continue;
+                }
+                distinct.extend(r.keys.iter().cloned());
                 let usage = crate::llm::Usage {
                     prompt_tokens: r.prompt_tokens,
                     completion_tokens: r.completion_tokens,
                 };
-                let cost = prices
-                    .cost(model.provider, &model.model, &usage)
-                    .map(|c| format!("${c:.2}"))
-                    .unwrap_or_else(|| "n/a (local)".into());
-                rows.push(vec![
-                    model.label(),
-                    cell.id(),
-                    r.calls.to_string(),
-                    thousands(r.prompt_tokens),
-                    thousands(r.completion_tokens),
-                    cost,
-                ]);
+                rows.push(row(cell.id(), r.calls, &usage));
             }
+            if distinct.is_empty() {
+                continue;
+            }
+            let mut total = crate::llm::Usage::default();
+            for key in &distinct {
+                if let crate::llm::Lookup::Hit(e) = cache.get(key) {
+                    total.prompt_tokens += e.usage().prompt_tokens;
+                    total.completion_tokens += e.usage().completion_tokens;
+                }
+            }
+            rows.push(row("total (each call once)".into(), distinct.len(), &total));
         }
         Ok(Table {
             caption: format!(
-                "Token usage and cost per cell, profile {} (calls replayed from the cache)",
+                "Token usage and cost per cell, profile {} (calls replayed from the cache; \
+                 {unstarted} model × cell pair(s) without a recorded call left out)",
                 self.profile.name
             ),
             header: [
