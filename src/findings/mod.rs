@@ -42,6 +42,9 @@ pub struct Point {
     pub generated: bool,
     /// At least one of the cell's calls is in the cache (it may not have ended yet).
     pub started: bool,
+    /// Valid rows so far and rows the cell asks for (how far an open cell got).
+    pub valid_rows: usize,
+    pub rows_asked: usize,
     pub avg_kl: Option<f64>,
     /// Average KL on present values only (the missing bin dropped).
     pub avg_kl_present: Option<f64>,
@@ -173,6 +176,29 @@ fn which_part(a: bool, a_name: &str, b: bool, b_name: &str) -> String {
         (true, false) => format!(" Held: {a_name}; did not: {b_name}."),
         (false, true) => format!(" Held: {b_name}; did not: {a_name}."),
         _ => String::new(),
+    }
+}
+
+/// The cells of a list that have not ended, with how far each got, as a parenthesis to
+/// append to "not generated yet" (empty when all ended).
+fn open_cells<'a, L: std::fmt::Display>(
+    points: impl IntoIterator<Item = (L, &'a Point)>,
+) -> String {
+    let open: Vec<String> = points
+        .into_iter()
+        .filter(|(_, p)| !p.generated)
+        .map(|(label, p)| {
+            if p.started {
+                format!("{label}: {} of {} valid rows", p.valid_rows, p.rows_asked)
+            } else {
+                format!("{label}: not started")
+            }
+        })
+        .collect();
+    if open.is_empty() {
+        String::new()
+    } else {
+        format!(" (open: {})", open.join("; "))
     }
 }
 

@@ -16,7 +16,10 @@ pub(super) fn finding1(m: &ModelNumbers, kl: Kl) -> Finding {
         return f;
     };
     if !all_generated(pts.iter().copied()) {
-        f.evidence = "not all four strategy cells are generated yet".into();
+        f.evidence = format!(
+            "not all four strategy cells are generated yet{}",
+            open_cells(order.iter().zip(pts.iter().copied()))
+        );
         return f;
     }
     // an undefined AUROC (too few rows or one class to train) is no useful utility either
@@ -75,7 +78,15 @@ pub(super) fn finding2(m: &ModelNumbers, strategies_generated: bool, kl: Kl) -> 
         })
         .collect();
     if !strategies_generated {
-        f.evidence = "the group and naive cells at 83 columns are not generated yet".into();
+        f.evidence = format!(
+            "the group and naive cells at 83 columns are not generated yet{}",
+            open_cells(
+                m.strategies
+                    .iter()
+                    .filter(|(s, _)| s == "naive" || s == "group")
+                    .map(|(s, p)| (s, p))
+            )
+        );
         return f;
     }
     if both.is_empty() {
@@ -132,7 +143,10 @@ pub(super) fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
         .map(|k| at(&m.features, *k))
         .collect();
     let Some(pts) = pts.filter(|p| all_generated(p.iter().copied())) else {
-        f.evidence = "the 5/10/15/20-feature cells are not all generated yet".into();
+        f.evidence = format!(
+            "the 5/10/15/20-feature cells are not all generated yet{}",
+            open_cells(m.features.iter().map(|(k, p)| (format!("{k} features"), p)))
+        );
         return f;
     };
     // a generated cell with too few valid rows for a KL is collapsed (worst KL), never good:
@@ -172,7 +186,10 @@ pub(super) fn finding4(m: &ModelNumbers, kl: Kl) -> Finding {
         return f;
     }
     if !all_generated(pts.iter().map(|p| p.1)) {
-        f.evidence = "the sample-size cells are not all generated yet".into();
+        f.evidence = format!(
+            "the sample-size cells are not all generated yet{}",
+            open_cells(pts.iter().map(|(n, p)| (format!("{n} rows"), *p)))
+        );
         return f;
     }
     let kl_falls = pts
@@ -203,7 +220,10 @@ pub(super) fn finding5(m: &ModelNumbers) -> Finding {
         "Membership-inference risk rises with the number of features",
     );
     if !all_generated(m.features.iter().map(|(_, p)| p)) {
-        f.evidence = "not every feature-count cell is generated yet".into();
+        f.evidence = format!(
+            "not every feature-count cell is generated yet{}",
+            open_cells(m.features.iter().map(|(k, p)| (format!("{k} features"), p)))
+        );
         return f;
     }
     // (features, AUROC, interval); without an interval the point stands for it

@@ -18,6 +18,8 @@ fn p(kl: f64, auc: f64) -> Point {
     Point {
         generated: true,
         started: true,
+        valid_rows: 200,
+        rows_asked: 200,
         avg_kl: Some(kl),
         avg_kl_present: Some(kl),
         tstr_auroc: Some(auc),
@@ -65,7 +67,19 @@ fn finding1_rules() {
     assert_eq!(scorecard(&[unordered])[0].verdict, Verdict::DoesNotHold);
     let mut pending = m.clone();
     pending.strategies[2].1.generated = false;
-    assert_eq!(scorecard(&[pending])[0].verdict, Verdict::NotTested);
+    pending.strategies[2].1.valid_rows = 80;
+    pending.strategies[3].1.generated = false;
+    pending.strategies[3].1.started = false;
+    let f = &scorecard(&[pending])[0];
+    assert_eq!(f.verdict, Verdict::NotTested);
+    // the open cells are named with how far they got
+    assert!(
+        f.evidence.contains("conditional: 80 of 200 valid rows")
+            && f.evidence.contains("group: not started")
+            && !f.evidence.contains("naive:"),
+        "{}",
+        f.evidence
+    );
     // generated, but too few rows for a KL: the ordering is not tested, not "partly"
     let mut few = m;
     few.strategies[0].1.avg_kl = None;
@@ -184,7 +198,17 @@ fn finding3_4_5_rules() {
     // decided only when every feature-count cell is generated
     let mut pending = m.clone();
     pending.features[3].1.generated = false;
-    assert_eq!(scorecard(&[pending])[4].verdict, Verdict::NotTested);
+    pending.features[3].1.valid_rows = 336;
+    pending.features[3].1.rows_asked = 500;
+    let s = scorecard(&[pending]);
+    for n in [2, 4] {
+        assert_eq!(s[n].verdict, Verdict::NotTested);
+        assert!(
+            s[n].evidence.contains("20 features: 336 of 500 valid rows"),
+            "{}",
+            s[n].evidence
+        );
+    }
     let mut flat = m;
     flat.features[3].1.tstr_auroc = None; // undefined counts as collapsed
     flat.rows[0].1.avg_kl = Some(0.3);

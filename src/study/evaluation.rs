@@ -89,6 +89,8 @@ impl Evaluation {
                 CellStatus::Complete | CellStatus::BudgetReached | CellStatus::GaveUp
             ),
             started: self.result.calls > 0,
+            valid_rows: self.result.valid_rows,
+            rows_asked: self.result.cell.rows,
             avg_kl: self.fidelity.as_ref().map(|f| f.avg_kl),
             avg_kl_present: self.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
             tstr_auroc: self
