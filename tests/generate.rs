@@ -318,18 +318,47 @@ async fn a_run_fills_the_cache_without_real_rows_and_replays_identically() {
     }
 }
 
-/// Progress that records whether each finished call was asked in this run.
+/// Progress that records each finished call as reported, in the order reported.
 #[derive(Default)]
-struct Calls(std::sync::Mutex<Vec<bool>>);
+struct Calls(std::sync::Mutex<Vec<CallDone>>);
 impl Calls {
     fn fresh(&self) -> Vec<bool> {
-        self.0.lock().unwrap().clone()
+        self.0.lock().unwrap().iter().map(|c| c.fresh).collect()
     }
 }
 impl Progress for Calls {
     fn call_done(&self, _cell: &Cell, call: &CallDone) {
-        self.0.lock().unwrap().push(call.fresh);
+        self.0.lock().unwrap().push(*call);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_call_is_reported_while_an_earlier_one_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    // the first request to arrive answers after 1.5 s, the others at once
+    let mut replies =
+        vec![Reply::ok(&openai_body(&answer(5, 0))).delayed(Duration::from_millis(1500))];
+    replies.extend((1..12).map(|i| Reply::ok(&openai_body(&answer(5, i)))));
+    let s = stub::start(replies).await;
+    let c = Cell {
+        features: 5,
+        rows: 20,
+        ..cell(Strategy::Naive, 5, 20)
+    };
+    let seen = Calls::default();
+    let rec = client(&s.url, dir.path(), CacheMode::Record);
+    run_cell(&rec, &profile(), &c, &pool(), &seen)
+        .await
+        .unwrap();
+    let calls = seen.0.lock().unwrap().clone();
+    let slow = calls
+        .iter()
+        .position(|c| c.latency_ms >= 1000)
+        .expect("the slow call is reported");
+    assert!(
+        slow > 0,
+        "finished calls waited for the slow one: {calls:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

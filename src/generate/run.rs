@@ -148,6 +148,19 @@ pub async fn run_cell<A: Answers>(
                         Some(&redact),
                     )
                     .await;
+                // reported as it ends, not in call order: a long call ahead of it in the queue
+                // must not hide finished (and cached) work for hours
+                if let Ok(a) = &entry {
+                    progress.call_done(
+                        cell,
+                        &CallDone {
+                            fresh: a.fresh,
+                            completion_tokens: a.entry.usage().completion_tokens,
+                            latency_ms: a.entry.latency_ms,
+                            fresh_total: client.fresh_completion_tokens(),
+                        },
+                    );
+                }
                 (call, entry)
             });
             if client.mode() == CacheMode::Replay {
@@ -158,7 +171,7 @@ pub async fn run_cell<A: Answers>(
             status = Some(CellStatus::BudgetReached);
             break;
         };
-        let Answered { entry, fresh } = match entry {
+        let Answered { entry, .. } = match entry {
             Ok(a) => a,
             Err(Error::CorruptEntry { file, why }) if client.mode() == CacheMode::Replay => {
                 status = Some(CellStatus::Corrupt { file, why });
@@ -174,15 +187,6 @@ pub async fn run_cell<A: Answers>(
             }
             Err(e) => return Err(e),
         };
-        progress.call_done(
-            cell,
-            &CallDone {
-                fresh,
-                completion_tokens: entry.usage().completion_tokens,
-                latency_ms: entry.latency_ms,
-                fresh_total: client.fresh_completion_tokens(),
-            },
-        );
         prompt_tokens += entry.usage().prompt_tokens;
         completion_tokens += entry.usage().completion_tokens;
         keys.push(entry.key.clone());
