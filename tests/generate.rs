@@ -779,6 +779,34 @@ async fn an_api_model_that_answered_is_registered_and_a_failed_run_registers_not
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_by_its_call_cap_succeeds_so_a_script_goes_on() {
+    // the evidence script runs the capped strategies wave, then the sample-size stream, under
+    // `set -e`: a cap reached as asked is no failure
+    let root = tempfile::tempdir().unwrap();
+    let s = stub::start(vec![Reply::ok(&openai_body("a,b\n1,2"))]).await;
+    let o = synthehr::app::GenerateOptions {
+        max_new_calls: Some(1),
+        ..options(ProviderKind::OpenaiCompatible, &s.url, root.path())
+    };
+    tokio::task::spawn_blocking(move || synthehr::app::generate(&o))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // without a cap, cells the run could not fill are still an error in replay
+    let o = synthehr::app::GenerateOptions {
+        mode: CacheMode::Replay,
+        ..options(ProviderKind::OpenaiCompatible, &s.url, root.path())
+    };
+    let err = tokio::task::spawn_blocking(move || synthehr::app::generate(&o))
+        .await
+        .unwrap()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("incomplete"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_throughput_benchmark_warms_the_slots_then_measures_uncached_calls() {
     use synthehr::generate::throughput::{measure, Workload};
     let with_timings = |text: &str, prompt_n: u64| {

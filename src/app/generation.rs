@@ -475,12 +475,15 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         register(&bar.registry, &bar.model)?;
     }
     outcome?;
-    if let Some(cap) = o.max_new_calls {
-        if c.new_calls.load(Ordering::Relaxed) > cap {
-            println!(
-                "stopped at --max-new-calls {cap}: the cells listed incomplete resume from the cache on the next run"
-            );
-        }
+    // a run stopped by its cap did what was asked: its open cells resume next run (exit 0, so
+    // a script goes on to its next stage); only replay's unfilled cells are an error
+    let capped = o
+        .max_new_calls
+        .filter(|&cap| c.new_calls.load(Ordering::Relaxed) > cap);
+    if let Some(cap) = capped {
+        println!(
+            "stopped at --max-new-calls {cap}: the cells listed incomplete resume from the cache on the next run"
+        );
     }
     println!(
         "requests {}, cache hits {}, recorded {}, retries {}; tokens {} prompt + {} completion; outputs in {}",
@@ -492,7 +495,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         c.completion_tokens.load(Ordering::Relaxed),
         out.display()
     );
-    if incomplete > 0 {
+    if incomplete > 0 && capped.is_none() {
         return Err(crate::Error::Cache(format!(
             "{incomplete} cell(s) incomplete in replay mode (listed above); run with --mode record against a server to fill them"
         )));
