@@ -145,7 +145,7 @@ pub(super) fn finding3(m: &ModelNumbers, kl: Kl) -> Finding {
     let Some(pts) = pts.filter(|p| all_generated(p.iter().copied())) else {
         f.evidence = format!(
             "the 5/10/15/20-feature cells are not all generated yet{}",
-            open_cells(m.features.iter().map(|(k, p)| (format!("{k} features"), p)))
+            open_feature_cells(m)
         );
         return f;
     };
@@ -222,7 +222,7 @@ pub(super) fn finding5(m: &ModelNumbers) -> Finding {
     if !all_generated(m.features.iter().map(|(_, p)| p)) {
         f.evidence = format!(
             "not every feature-count cell is generated yet{}",
-            open_cells(m.features.iter().map(|(k, p)| (format!("{k} features"), p)))
+            open_feature_cells(m)
         );
         return f;
     }

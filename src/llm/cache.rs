@@ -204,12 +204,7 @@ impl Cache {
         let dir = self.root.join(INFLIGHT_DIR);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(format!("{key}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let file = open_lock_file(&path)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(CacheLock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -221,13 +216,7 @@ impl Cache {
         if create_root {
             std::fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
         }
-        let path = self.root.join(LOCK_FILE);
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(path, e))
+        open_lock_file(&self.root.join(LOCK_FILE))
     }
 
     /// Every `*.json` file under the root (sorted).
@@ -249,6 +238,16 @@ impl Cache {
         out.sort();
         out
     }
+}
+
+/// Open (creating, never truncating) a file that is only ever locked, never read.
+fn open_lock_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Parse and check an entry's bytes: valid JSON of the right schema, a 64-hex key, matching
