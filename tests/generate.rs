@@ -197,13 +197,22 @@ fn answer(rows: usize, salt: usize) -> String {
 }
 
 fn client(url: &str, cache: &std::path::Path, mode: CacheMode) -> LlmClient {
+    client_with(url, cache, mode, 4)
+}
+
+fn client_with(
+    url: &str,
+    cache: &std::path::Path,
+    mode: CacheMode,
+    concurrency: usize,
+) -> LlmClient {
     LlmClient::new(
         ClientConfig {
             provider: ProviderKind::OpenaiCompatible,
             base_url: url.into(),
             model: "stub".into(),
             fingerprint: ModelFingerprint::api(ProviderKind::OpenaiCompatible, "stub", None),
-            concurrency: 4,
+            concurrency,
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             mode,
@@ -333,9 +342,11 @@ impl Progress for Calls {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_finished_call_is_reported_while_an_earlier_one_is_still_running() {
+async fn a_slot_freed_behind_a_slow_call_takes_the_next_call() {
+    // an 83-column call takes 1-2 h of a slot, and calls end out of order: the slots of the
+    // calls that ended must go on working while the slow one runs, not idle until it ends, and
+    // progress reports each call as it ends (a long call must not hide finished work for hours)
     let dir = tempfile::tempdir().unwrap();
-    // the first request to arrive answers after 1.5 s, the others at once
     let mut replies =
         vec![Reply::ok(&openai_body(&answer(5, 0))).delayed(Duration::from_millis(1500))];
     replies.extend((1..12).map(|i| Reply::ok(&openai_body(&answer(5, i)))));
@@ -346,18 +357,74 @@ async fn a_finished_call_is_reported_while_an_earlier_one_is_still_running() {
         ..cell(Strategy::Naive, 5, 20)
     };
     let seen = Calls::default();
-    let rec = client(&s.url, dir.path(), CacheMode::Record);
-    run_cell(&rec, &profile(), &c, &pool(), &seen)
+    let rec = client_with(&s.url, dir.path(), CacheMode::Record, 2);
+    let r = run_cell(&rec, &profile(), &c, &pool(), &seen)
         .await
         .unwrap();
+    assert_eq!(r.status, CellStatus::Complete);
     let calls = seen.0.lock().unwrap().clone();
     let slow = calls
         .iter()
         .position(|c| c.latency_ms >= 1000)
         .expect("the slow call is reported");
+    // the cell needs 4 calls: whichever of the first two is slow, the other slot answers the
+    // three others meanwhile
+    assert_eq!(
+        slow, 3,
+        "the free slot answered {slow} call(s) while the other ran the slow one: {calls:?}"
+    );
+    assert_eq!(
+        s.requests.load(std::sync::atomic::Ordering::SeqCst),
+        r.calls,
+        "no call past what the cell needed (every row was valid)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_generator_on_the_same_stream_asks_the_calls_the_first_is_not_asking() {
+    // two processes (two clients on one cache) filling one call stream, as the two servers do
+    // with the sample-size stream: the second must not leave its slots idle waiting for the
+    // calls the first one has out, but ask the ones after them
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = tempfile::tempdir().unwrap();
+    let replies: Vec<Reply> = (0..24)
+        .map(|i| Reply::ok(&openai_body(&answer(5, i))).delayed(Duration::from_millis(800)))
+        .collect();
+    let s = stub::start(replies).await;
+    let (p, prof) = (pool(), profile());
+    let c = Cell {
+        features: 5,
+        rows: 40,
+        ..cell(Strategy::Naive, 5, 40)
+    };
+    let first = client_with(&s.url, dir.path(), CacheMode::Record, 2);
+    let second = client_with(&s.url, dir.path(), CacheMode::Record, 2);
+    let a = run_cell(&first, &prof, &c, &p, &NoProgress);
+    let b = async {
+        // the second starts once the first has both its calls out
+        while s.requests.load(SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        run_cell(&second, &prof, &c, &p, &NoProgress).await
+    };
+    let (a, b) = tokio::join!(a, b);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.status, CellStatus::Complete, "{:?}", a.rows.rejects);
+    assert_eq!(a.keys, b.keys, "both read the one stream's calls");
     assert!(
-        slow > 0,
-        "finished calls waited for the slow one: {calls:?}"
+        s.max_in_flight.load(SeqCst) > 2,
+        "at most {} requests at once: the second generator only waited for the first one's calls",
+        s.max_in_flight.load(SeqCst)
+    );
+    let recorded = first.counters.recorded.load(SeqCst) + second.counters.recorded.load(SeqCst);
+    assert!(
+        first.counters.recorded.load(SeqCst) > 0 && second.counters.recorded.load(SeqCst) > 0,
+        "both asked calls"
+    );
+    assert_eq!(
+        Cache::new(dir.path()).files().len() as u64,
+        recorded,
+        "no call was recorded twice"
     );
 }
 

@@ -9,9 +9,9 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::llm::answers::{Answered, Answers};
 use crate::llm::CacheMode;
-use futures::stream::{FuturesOrdered, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,19 +117,31 @@ pub async fn run_cell<A: Answers>(
     let mut shown_ids = BTreeSet::new();
     let (mut prompt_tokens, mut completion_tokens) = (0, 0);
     let mut keys = Vec::new();
-    let mut in_flight = FuturesOrdered::new();
-    let mut next = 0usize;
+    // calls out, finished calls waiting for an earlier one, and how many of those out another
+    // cell or generator process was already asking when this one planned them
+    let mut running = FuturesUnordered::new();
+    let mut finished: BTreeMap<usize, (Call, Result<Answered>)> = BTreeMap::new();
+    let mut asked_elsewhere = 0usize;
+    let (mut next, mut consumed) = (0usize, 0usize);
     let mut status = None;
     let concurrency = client.concurrency();
+    let per_call = cell.rows_per_call.max(1);
     let enough = |r: &CellRows| r.rows.len() >= cell.rows;
 
     while status.is_none() {
-        // keep the slots busy, but never plan past the budget or past what is clearly needed
-        while in_flight.len() < concurrency && next < budget {
+        // Keep this run's slots busy: a call that ended behind a slower one frees its slot, and
+        // a call someone else is asking only waits for that answer, so neither counts. Never
+        // plan past the budget, nor past what the calls out would fill if every row were valid.
+        while running.len() - asked_elsewhere < concurrency
+            && next < budget
+            && rows.rows.len() + (next - consumed) * per_call < cell.rows
+        {
             let call: Call = plan_call_as(profile, cell, pool, next, client.constraint_form())?;
             next += 1;
+            let elsewhere = client.asked_elsewhere(&call.request, cell.replicate);
+            asked_elsewhere += usize::from(elsewhere);
             let columns = columns.clone();
-            in_flight.push_back(async move {
+            running.push(async move {
                 // the rows this call shows, as shown: a line of the answer equal to one of them
                 // is removed before the answer is cached
                 let shown = parse::Shown::new(
@@ -161,51 +173,61 @@ pub async fn run_cell<A: Answers>(
                         },
                     );
                 }
-                (call, entry)
+                (call, entry, elsewhere)
             });
             if client.mode() == CacheMode::Replay {
                 break; // replay is instant; keep strict call order
             }
         }
-        let Some((call, entry)) = in_flight.next().await else {
+        let Some((call, entry, elsewhere)) = running.next().await else {
             status = Some(CellStatus::BudgetReached);
             break;
         };
-        let Answered { entry, .. } = match entry {
-            Ok(a) => a,
-            Err(Error::CorruptEntry { file, why }) if client.mode() == CacheMode::Replay => {
-                status = Some(CellStatus::Corrupt { file, why });
+        asked_elsewhere -= usize::from(elsewhere);
+        finished.insert(call.index, (call, entry));
+        // the rows count in call order (so a cell's rows do not depend on timing)
+        while status.is_none() {
+            let Some((call, entry)) = finished.remove(&consumed) else {
                 break;
+            };
+            consumed += 1;
+            let Answered { entry, .. } = match entry {
+                Ok(a) => a,
+                Err(Error::CorruptEntry { file, why }) if client.mode() == CacheMode::Replay => {
+                    status = Some(CellStatus::Corrupt { file, why });
+                    break;
+                }
+                Err(miss @ Error::ReplayMiss { .. }) if client.mode() == CacheMode::Replay => {
+                    status = Some(incomplete(profile, cell, pool, client, call.index, &miss)?);
+                    break;
+                }
+                Err(cap @ Error::CallCap { .. }) => {
+                    status = Some(incomplete(profile, cell, pool, client, call.index, &cap)?);
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            prompt_tokens += entry.usage().prompt_tokens;
+            completion_tokens += entry.usage().completion_tokens;
+            keys.push(entry.key.clone());
+            for &r in &call.example_rows {
+                shown_ids.insert(pool.matrix.meta()[r].stay);
+                let vals = shown_row(pool.matrix, r, &columns);
+                shown_rows.insert(row_key(&vals));
             }
-            Err(miss @ Error::ReplayMiss { .. }) if client.mode() == CacheMode::Replay => {
-                status = Some(incomplete(profile, cell, pool, client, call.index, &miss)?);
-                break;
+            rows.add(
+                call.index,
+                parse::parse(&entry.response.text, &columns),
+                &shown_rows,
+            );
+            if enough(&rows) {
+                status = Some(CellStatus::Complete);
+            } else if rows.calls >= budget {
+                status = Some(CellStatus::BudgetReached);
+            } else if rows.calls >= profile.min_calls && rows.valid_rate() < profile.min_valid_rate
+            {
+                status = Some(CellStatus::GaveUp);
             }
-            Err(cap @ Error::CallCap { .. }) => {
-                status = Some(incomplete(profile, cell, pool, client, call.index, &cap)?);
-                break;
-            }
-            Err(e) => return Err(e),
-        };
-        prompt_tokens += entry.usage().prompt_tokens;
-        completion_tokens += entry.usage().completion_tokens;
-        keys.push(entry.key.clone());
-        for &r in &call.example_rows {
-            shown_ids.insert(pool.matrix.meta()[r].stay);
-            let vals = shown_row(pool.matrix, r, &columns);
-            shown_rows.insert(row_key(&vals));
-        }
-        rows.add(
-            call.index,
-            parse::parse(&entry.response.text, &columns),
-            &shown_rows,
-        );
-        if enough(&rows) {
-            status = Some(CellStatus::Complete);
-        } else if rows.calls >= budget {
-            status = Some(CellStatus::BudgetReached);
-        } else if rows.calls >= profile.min_calls && rows.valid_rate() < profile.min_valid_rate {
-            status = Some(CellStatus::GaveUp);
         }
     }
     // the first n valid rows form the cell (so smaller runs are prefixes of larger ones)

@@ -50,6 +50,11 @@ pub trait Answers: Sync {
     fn key(&self, req: &ChatRequest, replicate: u32) -> String;
     /// Completion tokens generated (not replayed) so far, for progress.
     fn fresh_completion_tokens(&self) -> u64;
+    /// Whether another cell or generator process has this call out right now (its answer will
+    /// be in the cache when that call ends); replay asks nobody.
+    fn asked_elsewhere(&self, _req: &ChatRequest, _replicate: u32) -> bool {
+        false
+    }
     /// The answer to `req`; `redact` removes real rows from a fresh answer before it is stored.
     fn answer<'a>(
         &'a self,

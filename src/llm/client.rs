@@ -455,6 +455,14 @@ impl Answers for LlmClient {
     fn fresh_completion_tokens(&self) -> u64 {
         self.counters.completion_tokens.load(Ordering::Relaxed)
     }
+    fn asked_elsewhere(&self, req: &ChatRequest, replicate: u32) -> bool {
+        // the call's in-flight lock is held (a lock this run holds counts too: another cell of
+        // it is asking); a recorded call is asked by nobody (and gets no lock file), and an
+        // unreadable lock directory means "not known to be asked"
+        let key = self.key(req, replicate);
+        !self.cache.path_for(&key).exists()
+            && matches!(self.cache.try_lock_inflight(&key), Ok(None))
+    }
     fn answer<'a>(
         &'a self,
         req: &'a ChatRequest,

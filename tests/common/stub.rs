@@ -65,6 +65,8 @@ pub struct Stub {
     pub url: String,
     pub requests: Arc<AtomicUsize>,
     pub bodies: Arc<Mutex<Vec<String>>>,
+    /// The most requests it was answering at one time.
+    pub max_in_flight: Arc<AtomicUsize>,
 }
 
 /// Start a server; after the queue is used up it repeats the last reply.
@@ -73,7 +75,9 @@ pub async fn start(replies: Vec<Reply>) -> Stub {
     let addr = listener.local_addr().unwrap();
     let requests = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(Mutex::new(Vec::new()));
-    let (rq, bd) = (requests.clone(), bodies.clone());
+    let max_in_flight = Arc::new(AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let (rq, bd, mx) = (requests.clone(), bodies.clone(), max_in_flight.clone());
     let replies = Arc::new(replies);
     tokio::spawn(async move {
         loop {
@@ -81,6 +85,7 @@ pub async fn start(replies: Vec<Reply>) -> Stub {
                 return;
             };
             let (rq, bd, replies) = (rq.clone(), bd.clone(), replies.clone());
+            let (mx, fl) = (mx.clone(), in_flight.clone());
             tokio::spawn(async move {
                 // read headers, then Content-Length bytes of body
                 let mut buf = Vec::new();
@@ -115,7 +120,10 @@ pub async fn start(replies: Vec<Reply>) -> Stub {
                     .unwrap()
                     .push(String::from_utf8_lossy(&buf[header_end..]).to_string());
                 let r = replies[i.min(replies.len() - 1)].clone();
+                let now = fl.fetch_add(1, Ordering::SeqCst) + 1;
+                mx.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(r.delay).await;
+                fl.fetch_sub(1, Ordering::SeqCst);
                 let len = r.declared_len.unwrap_or(r.body.len());
                 let mut resp = format!("HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {len}\r\nconnection: close\r\n", r.status);
                 for (k, v) in &r.headers {
@@ -133,6 +141,7 @@ pub async fn start(replies: Vec<Reply>) -> Stub {
         url: format!("http://{addr}"),
         requests,
         bodies,
+        max_in_flight,
     }
 }
 
