@@ -24,8 +24,8 @@ DIR="${SYNTHEHR_LLM_DIR:-$HOME/.cache/synthehr/llm}"
 # wave of the 83-column strategies cells (findings 1, 2): STRATEGY_CALLS (4) new calls of ~2.3 h
 # of a slot each, which fit in a 3-hour session only when started at its beginning; then, with
 # the session's rest, the sample-size stream (finding 4; short calls). The main server does
-# dimensionality first and sample size last, so the two meet on one cell only after the
-# dimensionality cells are done (a shared cell is requested by both: wasted time, no harm).
+# dimensionality first and sample size after it, so the two meet on the sample-size stream, where
+# each asks the calls the other is not asking.
 # SECOND_CORE=qwen0.5b gives the core to Qwen2.5-Coder-0.5B (port 8082, own fingerprint)
 # through the grammar-3 dimensionality cells (finding 6; all ended 2026-12-03); none leaves it
 # to builds.
@@ -48,17 +48,28 @@ case "${SECOND_CORE:-strategies}" in
   none) ;;
   *) echo "SECOND_CORE must be strategies, qwen0.5b or none" >&2; exit 2;;
 esac
+# SmolLM2-135M through the grammar-3 dimensionality cells (finding 6's third model; port 8083, its
+# own fingerprint, 8k context: the model's). ~10 tokens/s beside the two Qwen servers, so it takes
+# about a third of the CPU until its cells end; once they have, its run is cache hits. SMOLLM=0
+# leaves it out.
+if [ "${SMOLLM:-1}" = 1 ]; then
+  scripts/local-llm.sh setup --model smollm2
+  scripts/local-llm.sh serve --model smollm2 --threads 1 --slots 4 --ctx-per-slot 8192 --port 8083
+  "$BIN" generate --profile local --stage dimensionality-constrained-g3 --provider openai-compatible \
+    --base-url http://127.0.0.1:8083/v1 --server-info "$DIR/server-8083.json" \
+    --model smollm2-135m-instruct --timeout-secs 30000 > generate-smollm.log 2>&1 &
+fi
 # 1. the live check of constrained decoding at 83 columns under grammar 3 (cache hits), plain and
 # with the DRY sampler (the first calls of the strategies cells)
 "$BIN" generate --profile constrained-check --stage check-naive --concurrency 2 "${ARGS[@]}"
 "$BIN" generate --profile constrained-check --stage check-group --concurrency 2 "${ARGS[@]}"
 "$BIN" generate --profile constrained-check --stage check-naive-dry --concurrency 2 "${ARGS[@]}"
 "$BIN" generate --profile constrained-check --stage check-group-dry --concurrency 2 "${ARGS[@]}"
-# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), 3. the grammar-2
-# dimensionality cells to their call budgets (chapter 11's paired comparison), then 4. sample
-# size under grammar 3 (finding 4: the 10-feature stream continued to 2,000 rows), which the
-# second core fills meanwhile
+# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), 3. sample size under grammar 3
+# (finding 4: the 10-feature stream continued to 2,000 rows; the second core joins it after its
+# strategies wave, and the two ask different calls of the stream), then 4. the grammar-2
+# dimensionality cells to their call budgets (chapter 11's paired comparison, decides nothing)
 "$BIN" generate --profile local --stage dimensionality-constrained-g3 "${ARGS[@]}"
-"$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
 "$BIN" generate --profile local --stage sample-size-constrained "${ARGS[@]}"
-wait # for the second core's run
+"$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
+wait # for the other cores' runs
