@@ -9,7 +9,7 @@ use crate::llm::{
     self, Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, ProviderKind, RetryPolicy,
     ServerInfo,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 /// Options of `synthehr generate`.
@@ -197,6 +197,24 @@ fn say(pb: &ProgressBar, msg: String) {
     } else {
         pb.println(msg);
     }
+}
+
+/// An incomplete cell's line: the first missing calls say why; every key is in the cell's JSON
+/// (a 2,000-row cell can miss a hundred calls, one line each).
+fn missing_calls(missing: &[String], json: &Path) -> String {
+    const SHOWN: usize = 3;
+    let mut lines = missing[..missing.len().min(SHOWN)].join("\n    ");
+    if missing.len() > SHOWN {
+        lines.push_str(&format!(
+            "\n    … and {} more (every key in {})",
+            missing.len() - SHOWN,
+            json.display()
+        ));
+    }
+    format!(
+        "INCOMPLETE: {} call(s) missing from the cache:\n    {lines}",
+        missing.len()
+    )
 }
 
 /// Build the cohort and its member/holdout split the way every command does.
@@ -439,15 +457,11 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         // each cell is written as soon as it (and the cells before it) finish
         while let Some(r) = done.next().await {
             let r = r?;
-            run::write_cell(&out, &r)?;
+            let written = run::write_cell(&out, &r)?;
             let status = match &r.status {
                 CellStatus::Incomplete { missing } => {
                     incomplete += 1;
-                    format!(
-                        "INCOMPLETE: {} call(s) missing from the cache:\n    {}",
-                        missing.len(),
-                        missing.join("\n    ")
-                    )
+                    missing_calls(missing, &written.with_extension("json"))
                 }
                 other => format!("{other:?}"),
             };
@@ -509,5 +523,33 @@ fn varied(per_call: &[usize], columns: usize) -> String {
         (Some(lo), Some(hi)) if lo == hi => format!(", answers vary {lo} of {columns} columns"),
         (Some(lo), Some(hi)) => format!(", answers vary {lo}–{hi} of {columns} columns"),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_calls;
+    use std::path::Path;
+
+    #[test]
+    fn an_incomplete_cell_names_its_first_missing_calls_and_where_the_rest_are() {
+        let json = Path::new("out/group-f10-n2000-rep0.json");
+        let many: Vec<String> = (20..120).map(|i| format!("call {i}: key k{i}")).collect();
+        let text = missing_calls(&many, json);
+        assert_eq!(text.lines().count(), 5, "{text}");
+        assert!(text.starts_with("INCOMPLETE: 100 call(s)"), "{text}");
+        assert!(
+            text.contains("call 22: key k22") && !text.contains("k23"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("… and 97 more (every key in out/group-f10-n2000-rep0.json)"),
+            "{text}"
+        );
+        let few = &many[..2];
+        assert_eq!(
+            missing_calls(few, json),
+            "INCOMPLETE: 2 call(s) missing from the cache:\n    call 20: key k20\n    call 21: key k21"
+        );
     }
 }
