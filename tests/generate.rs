@@ -388,7 +388,7 @@ async fn a_second_generator_on_the_same_stream_asks_the_calls_the_first_is_not_a
     use std::sync::atomic::Ordering::SeqCst;
     let dir = tempfile::tempdir().unwrap();
     let replies: Vec<Reply> = (0..24)
-        .map(|i| Reply::ok(&openai_body(&answer(5, i))).delayed(Duration::from_millis(800)))
+        .map(|i| Reply::ok(&openai_body(&answer(5, i))).delayed(Duration::from_millis(1500)))
         .collect();
     let s = stub::start(replies).await;
     let (p, prof) = (pool(), profile());
