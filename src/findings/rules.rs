@@ -264,6 +264,9 @@ pub(super) fn finding5(m: &ModelNumbers) -> Finding {
     f
 }
 
+/// All 82 features (+ label): the strategies stage's cells.
+const ALL_FEATURES: usize = 82;
+
 pub(super) fn finding6(models: &[ModelNumbers]) -> Finding {
     let mut f = Finding::untested(6, "Different LLMs behave alike");
     let list = |ks: &[usize]| {
@@ -272,9 +275,24 @@ pub(super) fn finding6(models: &[ModelNumbers]) -> Finding {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // the dimensionality stage's feature counts only: the 83-column point comes from the
+    // strategies stage, which the smaller models are not asked for (SmolLM2's 8k context cannot
+    // hold an 83-column call)
+    let dims: Vec<ModelNumbers> = models
+        .iter()
+        .map(|m| ModelNumbers {
+            features: m
+                .features
+                .iter()
+                .filter(|(k, _)| *k < ALL_FEATURES)
+                .cloned()
+                .collect(),
+            ..m.clone()
+        })
+        .collect();
     // models with any recorded dimensionality call take part; one part-way through its cells
     // waits, since its lowest KL so far could move
-    let compared: Vec<&ModelNumbers> = models
+    let compared: Vec<&ModelNumbers> = dims
         .iter()
         .filter(|m| m.features.iter().any(|(_, p)| p.started || p.generated))
         .collect();

@@ -298,6 +298,28 @@ fn finding6_waits_for_every_cell_of_a_model_and_counts_a_collapse_as_a_differenc
 }
 
 #[test]
+fn finding6_compares_the_dimensionality_counts_not_the_83_column_point() {
+    // the main model's 83-column group cell (the strategies stage's, also a point of finding
+    // 5's curve) is still open, and the smaller models are not asked for it: finding 6
+    // compares the models on the dimensionality stage's 5/10/15/20 features and decides
+    let m = |name: &str| ModelNumbers {
+        model: name.into(),
+        features: [5, 10, 15, 20]
+            .iter()
+            .map(|k| (*k, p(if *k == 10 { 0.1 } else { 0.3 }, 0.6)))
+            .collect(),
+        ..Default::default()
+    };
+    let mut big = m("big");
+    let mut open = p(0.2, 0.6);
+    open.generated = false;
+    big.features.push((82, open));
+    let f = &scorecard(&[big, m("small"), m("smaller")])[5];
+    assert_eq!(f.verdict, Verdict::Holds, "{}", f.evidence);
+    assert!(!f.evidence.contains("82"), "{}", f.evidence);
+}
+
+#[test]
 fn paper_evidence_quotes_the_reference_file() {
     assert!(paper_evidence(1).starts_with("KL 0.5797 / 0.5212 / 0.3051 / 0.2963"));
     assert!(paper_evidence(5).contains("20: ≈0.90"));
