@@ -239,16 +239,21 @@ fn finding6_needs_two_models() {
     assert_eq!(scorecard(&[])[0].verdict, Verdict::NotTested);
 }
 
-#[test]
-fn finding6_waits_for_every_cell_of_a_model_and_counts_a_collapse_as_a_difference() {
-    let m = |name: &str| ModelNumbers {
+/// A model whose 5/10/15/20-feature cells all ended, with its lowest KL at 10 features.
+fn peaked_at_10(name: &str) -> ModelNumbers {
+    ModelNumbers {
         model: name.into(),
         features: [5, 10, 15, 20]
             .iter()
             .map(|k| (*k, p(if *k == 10 { 0.1 } else { 0.3 }, 0.6)))
             .collect(),
         ..Default::default()
-    };
+    }
+}
+
+#[test]
+fn finding6_waits_for_every_cell_of_a_model_and_counts_a_collapse_as_a_difference() {
+    let m = peaked_at_10;
     // a second model part-way through its cells: its best so far must not decide
     let mut partial = m("small");
     for (_, pt) in partial.features.iter_mut().skip(1) {
@@ -302,14 +307,7 @@ fn finding6_compares_the_dimensionality_counts_not_the_83_column_point() {
     // the main model's 83-column group cell (the strategies stage's, also a point of finding
     // 5's curve) is still open, and the smaller models are not asked for it: finding 6
     // compares the models on the dimensionality stage's 5/10/15/20 features and decides
-    let m = |name: &str| ModelNumbers {
-        model: name.into(),
-        features: [5, 10, 15, 20]
-            .iter()
-            .map(|k| (*k, p(if *k == 10 { 0.1 } else { 0.3 }, 0.6)))
-            .collect(),
-        ..Default::default()
-    };
+    let m = peaked_at_10;
     let mut big = m("big");
     let mut open = p(0.2, 0.6);
     open.generated = false;
