@@ -2,6 +2,7 @@
 //! every model's) and states its verdict with the numbers that decided it.
 
 use super::*;
+use crate::cohort::schema;
 
 pub(super) fn finding1(m: &ModelNumbers, kl: Kl) -> Finding {
     let claim = "At 83 features no strategy gives useful utility; KL falls naive > schema > conditional > group";
@@ -264,9 +265,6 @@ pub(super) fn finding5(m: &ModelNumbers) -> Finding {
     f
 }
 
-/// All 82 features (+ label): the strategies stage's cells.
-const ALL_FEATURES: usize = 82;
-
 pub(super) fn finding6(models: &[ModelNumbers]) -> Finding {
     let mut f = Finding::untested(6, "Different LLMs behave alike");
     let list = |ks: &[usize]| {
@@ -284,7 +282,7 @@ pub(super) fn finding6(models: &[ModelNumbers]) -> Finding {
             features: m
                 .features
                 .iter()
-                .filter(|(k, _)| *k < ALL_FEATURES)
+                .filter(|(k, _)| *k < schema::FEATURES)
                 .cloned()
                 .collect(),
             ..m.clone()

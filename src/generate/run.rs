@@ -122,7 +122,7 @@ pub async fn run_cell<A: Answers>(
     let mut running = FuturesUnordered::new();
     let mut finished: BTreeMap<usize, (Call, Result<Answered>)> = BTreeMap::new();
     let mut asked_elsewhere = 0usize;
-    let (mut next, mut consumed) = (0usize, 0usize);
+    let mut next = 0usize;
     let mut status = None;
     let concurrency = client.concurrency();
     let per_call = cell.rows_per_call.max(1);
@@ -134,7 +134,7 @@ pub async fn run_cell<A: Answers>(
         // plan past the budget, nor past what the calls out would fill if every row were valid.
         while running.len() - asked_elsewhere < concurrency
             && next < budget
-            && rows.rows.len() + (next - consumed) * per_call < cell.rows
+            && rows.rows.len() + (next - rows.calls) * per_call < cell.rows
         {
             let call: Call = plan_call_as(profile, cell, pool, next, client.constraint_form())?;
             next += 1;
@@ -185,12 +185,12 @@ pub async fn run_cell<A: Answers>(
         };
         asked_elsewhere -= usize::from(elsewhere);
         finished.insert(call.index, (call, entry));
-        // the rows count in call order (so a cell's rows do not depend on timing)
+        // the rows count in call order (so a cell's rows do not depend on timing): the next
+        // call to count is the one after the `rows.calls` counted so far
         while status.is_none() {
-            let Some((call, entry)) = finished.remove(&consumed) else {
+            let Some((call, entry)) = finished.remove(&rows.calls) else {
                 break;
             };
-            consumed += 1;
             let Answered { entry, .. } = match entry {
                 Ok(a) => a,
                 Err(Error::CorruptEntry { file, why }) if client.mode() == CacheMode::Replay => {

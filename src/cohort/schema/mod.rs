@@ -465,6 +465,9 @@ pub fn top_k(k: usize) -> Vec<&'static str> {
     ORDER[..k].iter().copied().chain([LABEL]).collect()
 }
 
+/// How many features the design matrix has (`top_k(FEATURES)` is all of them, with the label).
+pub const FEATURES: usize = ORDER.len();
+
 /// The feature-count subsets of the dimensionality study.
 pub const SUBSETS: [usize; 4] = [5, 10, 15, 20];
 
