@@ -19,13 +19,13 @@ cp target/release/synthehr "$BIN" # a rebuild while this runs must not replace t
 ARGS=(--provider openai-compatible --base-url http://127.0.0.1:8080/v1
       --model qwen2.5-coder-1.5b-instruct --timeout-secs 30000)
 DIR="${SYNTHEHR_LLM_DIR:-$HOME/.cache/synthehr/llm}"
+# Each Qwen 1.5B server starts with one wave of the 83-column strategies cells (findings 1, 2, the
+# long pole): STRATEGY_CALLS (4) new calls of ~2.3 h of a slot each, which fit in a 3-hour session
+# only when started at its beginning; then, with the session's rest, short 10-feature calls: the
+# sample-size stream (finding 4), then the across-regions cells (chapter 7). Two processes on one
+# stage ask different calls (a call another process has out is not asked again).
 # The second core. Default: a second Qwen2.5-Coder-1.5B server (port 8081, the same 1 thread x
-# 4 slots, so the same fingerprint and keys: the port is not part of a key). It first runs one
-# wave of the 83-column strategies cells (findings 1, 2): STRATEGY_CALLS (4) new calls of ~2.3 h
-# of a slot each, which fit in a 3-hour session only when started at its beginning; then, with
-# the session's rest, the sample-size stream (finding 4; short calls). The main server does
-# dimensionality first and sample size after it, so the two meet on the sample-size stream, where
-# each asks the calls the other is not asking.
+# 4 slots, so the same fingerprint and keys: the port is not part of a key).
 # SECOND_CORE=qwen0.5b gives the core to Qwen2.5-Coder-0.5B (port 8082, own fingerprint)
 # through the grammar-3 dimensionality cells (finding 6; all ended 2026-12-03); none leaves it
 # to builds.
@@ -38,6 +38,7 @@ case "${SECOND_CORE:-strategies}" in
     { "$BIN" generate --profile local --stage strategies-constrained \
         --max-new-calls "${STRATEGY_CALLS:-4}" "${SECOND[@]}"
       "$BIN" generate --profile local --stage sample-size-constrained "${SECOND[@]}"
+      "$BIN" generate --profile local --stage across-regions-constrained "${SECOND[@]}"
     } > generate-second.log 2>&1 &;;
   qwen0.5b)
     scripts/local-llm.sh setup --model qwen0.5b
@@ -65,11 +66,15 @@ fi
 "$BIN" generate --profile constrained-check --stage check-group --concurrency 2 "${ARGS[@]}"
 "$BIN" generate --profile constrained-check --stage check-naive-dry --concurrency 2 "${ARGS[@]}"
 "$BIN" generate --profile constrained-check --stage check-group-dry --concurrency 2 "${ARGS[@]}"
-# 2. dimensionality under grammar 3 (exact ranges; findings 3, 5), 3. sample size under grammar 3
-# (finding 4: the 10-feature stream continued to 2,000 rows; the second core joins it after its
-# strategies wave, and the two ask different calls of the stream), then 4. the grammar-2
-# dimensionality cells to their call budgets (chapter 11's paired comparison, decides nothing)
+# 2. this server's strategies wave, 3. dimensionality under grammar 3 (exact ranges; findings 3,
+# 5; complete since 2026-12-04, so cache hits), 4. sample size under grammar 3 (finding 4: the
+# 10-feature stream continued to 2,000 rows), 5. the across-regions cells (chapter 7), then 6. the
+# grammar-2 dimensionality cells to their call budgets (chapter 11's paired comparison, decides
+# nothing)
+"$BIN" generate --profile local --stage strategies-constrained \
+  --max-new-calls "${STRATEGY_CALLS:-4}" "${ARGS[@]}"
 "$BIN" generate --profile local --stage dimensionality-constrained-g3 "${ARGS[@]}"
 "$BIN" generate --profile local --stage sample-size-constrained "${ARGS[@]}"
+"$BIN" generate --profile local --stage across-regions-constrained "${ARGS[@]}"
 "$BIN" generate --profile local --stage dimensionality-constrained "${ARGS[@]}"
 wait # for the other cores' runs

@@ -1,12 +1,16 @@
 //! Across regions (chapter 7, beyond the paper): each region held out in turn; TRTR trains on
-//! real patients of the other regions, TSTR on synthetic rows generated from them, and both are
-//! tested on the held-out region's real patients.
+//! real patients of the other regions, TSTR on synthetic rows generated from them — the copula
+//! baseline refitted per split, and the LLM's cells of the profile's across-regions stage (each
+//! generated from the other regions' patients only) — and all are tested on the held-out
+//! region's real patients.
 
 use crate::cohort::split;
 use crate::generate::baselines::{self, Baseline};
+use crate::generate::Cell;
+use crate::llm::ModelFingerprint;
 use crate::metrics::utility::{self, UtilityOptions, UtilityResult};
 use crate::metrics::Frame;
-use crate::study::{Study, Table};
+use crate::study::{Evaluation, Study, Table};
 use crate::Result;
 
 /// One held-out region: TRTR vs TSTR on its real patients.
@@ -18,6 +22,43 @@ pub struct RegionResult {
     pub test_deaths: usize,
     pub trtr: UtilityResult,
     pub tstr: UtilityResult,
+    /// The LLM's cell that never saw this region, when the profile has one.
+    pub llm: Option<LlmRegion>,
+}
+
+/// The primary model's rows generated without one region, tested on it.
+#[derive(Debug, Clone)]
+pub struct LlmRegion {
+    pub model: ModelFingerprint,
+    pub cell: Cell,
+    /// The replayed cell, with `tstr` when it has enough valid rows to train on.
+    pub evaluation: Evaluation,
+    /// TRTR on the same split at the cell's columns (the LLM saw fewer than all 83).
+    pub trtr: UtilityResult,
+}
+
+impl LlmRegion {
+    pub fn tstr_auroc(&self) -> Option<f64> {
+        self.evaluation
+            .tstr
+            .as_ref()
+            .and_then(|u| u.auroc.as_ref())
+            .map(|a| a.value)
+    }
+    pub fn trtr_auroc(&self) -> Option<f64> {
+        self.trtr.auroc.as_ref().map(|a| a.value)
+    }
+    /// The TSTR AUROC, or where the cell stands when it has none.
+    fn tstr_shown(&self) -> String {
+        let r = &self.evaluation.result;
+        match &self.evaluation.tstr {
+            Some(u) => format!("{} ({} rows)", u.auroc_shown(), r.valid_rows),
+            None if r.valid_rows < crate::metrics::MIN_ROWS => {
+                format!("{}: {} valid rows", Study::status(r), r.valid_rows)
+            }
+            None => Study::status(r),
+        }
+    }
 }
 
 impl RegionResult {
@@ -30,10 +71,12 @@ impl RegionResult {
 }
 
 /// Leave each region out in turn, with the copula baseline as the synthetic generator (fitted
-/// on the other regions' members only).
+/// on the other regions' patients only) and, where the profile has a cell that held the region
+/// out, the primary model's rows.
 pub fn leave_one_region_out(study: &Study, opt: &UtilityOptions) -> Result<Vec<RegionResult>> {
     let cols = Study::columns(82);
     let m = &study.cohort.matrix;
+    let cells = study.profile.cells();
     let mut out = Vec::new();
     for region in split::regions(m).keys() {
         let s = split::leave_region_out(m, region)?;
@@ -51,6 +94,13 @@ pub fn leave_one_region_out(study: &Study, opt: &UtilityOptions) -> Result<Vec<R
         )?;
         let tstr =
             utility::train_test("tstr", &Frame::from_rows(&cols, &synth), &test, &feats, opt);
+        let cell = cells
+            .iter()
+            .find(|c| c.held_out_region.as_deref() == Some(region.as_str()));
+        let llm = match (cell, study.models.first()) {
+            (Some(cell), Some(model)) => Some(llm_region(study, model, cell, &s, opt)?),
+            _ => None,
+        };
         out.push(RegionResult {
             region: region.clone(),
             train: s.train.len(),
@@ -58,41 +108,92 @@ pub fn leave_one_region_out(study: &Study, opt: &UtilityOptions) -> Result<Vec<R
             test_deaths: trtr.test_positives,
             trtr,
             tstr,
+            llm,
         });
     }
     Ok(out)
 }
 
-/// The chapter's table.
+/// Replay the cell that never saw the split's test region and train on its rows.
+fn llm_region(
+    study: &Study,
+    model: &ModelFingerprint,
+    cell: &Cell,
+    s: &split::Split,
+    opt: &UtilityOptions,
+) -> Result<LlmRegion> {
+    let result = study.replay(model, cell)?;
+    let cols: Vec<&str> = result.columns.iter().map(String::as_str).collect();
+    let train = study.real(&s.train, &cols)?;
+    let test = study.real(&s.test, &cols)?;
+    let feats = utility::features_of(&train, &[]);
+    let trtr = utility::train_test("trtr", &train, &test, &feats, opt);
+    let tstr = (result.valid_rows >= crate::metrics::MIN_ROWS)
+        .then(|| utility::train_test("tstr", &Study::frame(&result), &test, &feats, opt));
+    Ok(LlmRegion {
+        model: model.clone(),
+        cell: cell.clone(),
+        evaluation: Evaluation {
+            result,
+            fidelity: None,
+            tstr,
+            within: None,
+            privacy: None,
+            tstr_scores: None,
+            kl_reference: None,
+        },
+        trtr,
+    })
+}
+
+/// Put the LLM cells' numbers into `results.json` (each with its held-out region).
+pub fn record(study: &Study, results: &[RegionResult]) {
+    for l in results.iter().filter_map(|r| r.llm.as_ref()) {
+        study.record(&l.model, &l.cell, &l.evaluation);
+    }
+}
+
+/// The chapter's table: the LLM's columns appear when the profile has across-regions cells.
 pub fn table(study: &Study, results: &[RegionResult]) -> Table {
-    let show = |u: &UtilityResult| {
-        u.auroc
-            .as_ref()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| u.undefined.clone().unwrap_or_default())
-    };
+    let llm = results.iter().find_map(|r| r.llm.as_ref());
+    let mut header: Vec<String> = [
+        "held-out region",
+        "train / test stays",
+        "test deaths",
+        "TRTR",
+        "TSTR (copula from the other regions)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(l) = llm {
+        let k = l.cell.features;
+        header.push(format!("TRTR, {k} features"));
+        header.push(format!("TSTR, LLM from the other regions ({k} features)"));
+    }
     Table {
-        caption: format!("Leave-one-region-out AUROC ({})", study.provenance(None)),
-        header: [
-            "held-out region",
-            "train / test stays",
-            "test deaths",
-            "TRTR",
-            "TSTR (copula from the other regions)",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect(),
+        caption: format!(
+            "Leave-one-region-out AUROC ({})",
+            study.provenance(llm.map(|l| &l.model))
+        ),
+        header,
         rows: results
             .iter()
             .map(|r| {
-                vec![
+                let mut row = vec![
                     r.region.clone(),
                     format!("{} / {}", r.train, r.test),
                     r.test_deaths.to_string(),
-                    show(&r.trtr),
-                    show(&r.tstr),
-                ]
+                    r.trtr.auroc_shown(),
+                    r.tstr.auroc_shown(),
+                ];
+                if llm.is_some() {
+                    match &r.llm {
+                        Some(l) => row.extend([l.trtr.auroc_shown(), l.tstr_shown()]),
+                        None => row.extend(["–".to_string(), "no cell".to_string()]),
+                    }
+                }
+                row
             })
             .collect(),
         label: "loro".into(),

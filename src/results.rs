@@ -90,6 +90,18 @@ impl From<&Estimate> for Interval {
     }
 }
 
+/// (model, stage, strategy, features, rows, replicate, decoding, held-out region).
+pub type CellKey = (
+    String,
+    String,
+    String,
+    usize,
+    usize,
+    u32,
+    String,
+    Option<String>,
+);
+
 /// One evaluated cell of one model (the README documents the fields).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResultRecord {
@@ -102,6 +114,10 @@ pub struct ResultRecord {
     pub rows: usize,
     pub replicate: u32,
     pub decoding: String,
+    /// The region the cell's generator never saw (chapter 7); its `tstr_*` are tested on that
+    /// region's real patients, and it has no fidelity or privacy numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out_region: Option<String>,
     /// `state` as text, for readers of the file.
     pub status: String,
     pub state: CellState,
@@ -138,7 +154,7 @@ pub struct ResultRecord {
 impl ResultRecord {
     /// What identifies the cell: the last record of a cell wins when several chapters
     /// evaluate it.
-    pub fn cell_key(&self) -> (String, String, String, usize, usize, u32, String) {
+    pub fn cell_key(&self) -> CellKey {
         (
             self.model.clone(),
             self.stage.clone(),
@@ -147,6 +163,7 @@ impl ResultRecord {
             self.rows,
             self.replicate,
             self.decoding.clone(),
+            self.held_out_region.clone(),
         )
     }
 }

@@ -176,3 +176,48 @@ fn the_usage_table_lists_recorded_cells_and_counts_each_shared_call_once_in_the_
     }
     assert!(t.caption.contains("left out"), "{}", t.caption);
 }
+
+#[test]
+fn a_cell_that_held_a_region_out_is_tested_on_that_region_only() {
+    let study = study();
+    let opt = study.utility_options();
+    let held: Vec<_> = study
+        .profile
+        .cells()
+        .into_iter()
+        .filter(|c| c.held_out_region.is_some())
+        .collect();
+    assert_eq!(held.len(), 4, "one cell per region of the demo data");
+    assert!(held.iter().all(|c| !c.decides_findings()));
+    // the member/holdout metrics would mean nothing for it: refused, saying where it is scored
+    let model = study.models.first().expect("a model in the cache");
+    let err = study
+        .evaluate(model, &held[0], &opt)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("generated without region") && err.contains("chapter 7"),
+        "{err}"
+    );
+    // chapter 7 puts each region's cell beside TRTR at its 10 features, trained on the same
+    // patients the cell's prompts drew from
+    let loro = synthehr::regions::leave_one_region_out(&study, &opt).unwrap();
+    assert_eq!(loro.len(), 4);
+    for r in &loro {
+        let l = r.llm.as_ref().expect("the region's cell");
+        assert_eq!(l.cell.held_out_region.as_deref(), Some(r.region.as_str()));
+        assert_eq!(l.trtr.features, 10, "{}", r.region);
+        assert_eq!(l.trtr.n_train, r.train, "{}", r.region);
+        assert_eq!(l.trtr.n_test, r.test, "{}", r.region);
+        match &l.evaluation.tstr {
+            Some(t) => assert_eq!(t.n_test, r.test),
+            None => assert!(l.evaluation.result.valid_rows < synthehr::metrics::MIN_ROWS),
+        }
+        let rec = study.result_record(&l.model, &l.cell, &l.evaluation);
+        assert_eq!(rec.held_out_region.as_deref(), Some(r.region.as_str()));
+        assert!(rec.avg_kl.is_none() && rec.mia_auroc.is_none());
+    }
+    let t = synthehr::regions::table(&study, &loro);
+    assert_eq!(t.header.len(), 7, "{:?}", t.header);
+    assert!(t.header[6].contains("LLM"), "{:?}", t.header);
+}

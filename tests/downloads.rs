@@ -20,11 +20,9 @@ fn synthetic_tables_and_prompts_without_real_rows() {
         .filter(|d| d.path.starts_with("downloads/prompts/"))
         .collect();
     assert_eq!(prompts.len(), cells.len(), "one prompt file per cell");
-    let pool = MemberPool {
-        matrix: &study.cohort.matrix,
-        rows: study.split.train.clone(),
-    };
     for cell in &cells {
+        // a cell that held a region out drew its examples from the other regions
+        let pool = MemberPool::for_cell(&study.cohort.matrix, &study.split.train, cell).unwrap();
         let text = std::fs::read_to_string(
             out.path()
                 .join(format!("downloads/prompts/{}.txt", cell.id())),

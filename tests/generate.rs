@@ -42,6 +42,7 @@ fn cell(strategy: Strategy, features: usize, rows: usize) -> Cell {
         layout: Default::default(),
         repetition: Default::default(),
         role: None,
+        held_out_region: None,
     }
 }
 
@@ -996,4 +997,61 @@ fn a_loopback_url_is_the_local_server_only_when_its_fingerprint_says_so() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("port 8080") && e.contains("port 8099"), "{e}");
+}
+
+#[test]
+fn a_held_out_region_cell_shows_only_the_other_regions_patients() {
+    let (c, s) = demo();
+    let m = &c.matrix;
+    let base = cell(Strategy::Group, 10, 100);
+    let midwest = Cell {
+        held_out_region: Some("Midwest".into()),
+        ..base.clone()
+    };
+    // its own calls: another id, stream and seeds than the member-pool cell
+    assert_eq!(midwest.id(), format!("{}-without-midwest", base.id()));
+    assert_ne!(midwest.stream_id(), base.stream_id());
+    assert!(!midwest.same_calls(&base));
+    let pool = MemberPool::for_cell(m, &s.train, &midwest).unwrap();
+    let region_of = |r: usize| m.meta()[r].region.as_deref();
+    assert!(pool.rows.iter().all(|&r| region_of(r) != Some("Midwest")));
+    // the other regions' patients whichever side of the member/holdout split they are on: the
+    // same rows chapter 7's TRTR trains on
+    let loro = split::leave_region_out(m, "Midwest").unwrap();
+    assert_eq!(pool.rows, loro.train);
+    assert!(pool.rows.iter().any(|r| s.test.contains(r)));
+    for i in 0..8 {
+        let call = plan_call(&profile(), &midwest, &pool, i).unwrap();
+        assert!(
+            call.example_rows
+                .iter()
+                .all(|&r| region_of(r) != Some("Midwest")),
+            "call {i} showed a Midwest patient"
+        );
+        assert_ne!(
+            call.seed,
+            plan_call(&profile(), &base, &pool, i).unwrap().seed
+        );
+        let about = &call.provenance.cell;
+        assert_eq!(about["held_out_region"], "Midwest", "{about}");
+    }
+    // the member-pool cell keeps its pool and its provenance as recorded before
+    let members = MemberPool::for_cell(m, &s.train, &base).unwrap();
+    assert_eq!(members.rows, s.train);
+    let call = plan_call(&profile(), &base, &members, 0).unwrap();
+    assert!(call.provenance.cell.get("held_out_region").is_none());
+    // a region the data does not have: named, with the regions it has
+    let mars = Cell {
+        held_out_region: Some("Mars".into()),
+        ..base
+    };
+    let Err(err) = MemberPool::for_cell(m, &s.train, &mars) else {
+        panic!("a region the data does not have was accepted");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("no patients in region 'Mars'")
+            && err.contains("Midwest, Northeast, South, West"),
+        "{err}"
+    );
 }

@@ -222,6 +222,7 @@ fn a_constrained_cell_sends_its_grammar_with_the_free_twins_examples_and_seed() 
         layout: Default::default(),
         repetition: Default::default(),
         role: None,
+        held_out_region: None,
     };
     let cons = Cell {
         decoding: Decoding::Constrained,

@@ -392,10 +392,6 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         .unwrap_or_else(|| o.provider.default_base_url().to_string());
     let fp = fingerprint(o, &base_url)?;
     let (cohort, s) = cohort_and_split(&o.data, &profile)?;
-    let pool = MemberPool {
-        matrix: &cohort.matrix,
-        rows: s.train.clone(),
-    };
     let client = client_for(o, &profile, &base_url, &fp)?;
     // replay never sends a request, so the cap is inert there
     let client = match o.max_new_calls {
@@ -407,6 +403,12 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         .into_iter()
         .filter(|c| o.stages.is_empty() || o.stages.contains(&c.stage))
         .collect();
+    // each cell's real rows (a held-out region's cell sees only the other regions): an unknown
+    // region fails here, before any request
+    let pools = cells
+        .iter()
+        .map(|c| MemberPool::for_cell(&cohort.matrix, &s.train, c))
+        .collect::<Result<Vec<_>>>()?;
     let out = o.out.join(run::slug(&fp.label())).join(&profile.name);
     eprintln!(
         "profile {} ({} cells) with {} [{}], cache {} in {:?} mode, data fingerprint {}",
@@ -451,8 +453,8 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     let mut incomplete = 0;
     let outcome = rt.block_on(async {
         use futures::stream::{self, StreamExt};
-        let mut done = stream::iter(cells.iter())
-            .map(|cell| run::run_cell(&client, &profile, cell, &pool, &bar))
+        let mut done = stream::iter(cells.iter().zip(&pools))
+            .map(|(cell, pool)| run::run_cell(&client, &profile, cell, pool, &bar))
             .buffered(parallel_cells);
         // each cell is written as soon as it (and the cells before it) finish
         while let Some(r) = done.next().await {

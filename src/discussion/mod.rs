@@ -12,7 +12,7 @@ use crate::metrics::fairness::Fairness;
 use crate::metrics::stats::Estimate;
 use crate::notebook::display::{emit, EvcxrDisplay};
 use crate::paper::Paper;
-use crate::regions::RegionResult;
+use crate::regions::{LlmRegion, RegionResult};
 use crate::study::{thousands, Evaluation, Study};
 use crate::Result;
 

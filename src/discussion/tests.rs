@@ -55,6 +55,7 @@ fn across_regions_reports_loss_and_small_regions() {
         test_deaths: deaths,
         trtr: u(trtr),
         tstr: u(tstr),
+        llm: None,
     };
     let d = across_regions(&[
         r("West", 20, Some(0.8), Some(0.7)),
@@ -63,6 +64,92 @@ fn across_regions_reports_loss_and_small_regions() {
     assert!(d.holds[0].contains("1 of 2"), "{}", d.holds[0]);
     assert!(d.holds[0].contains("below TRTR by 0.100"), "{}", d.holds[0]);
     assert!(d.differs[0].contains("South (3 deaths)"));
+    assert!(
+        d.settle[0].contains("across-regions stage"),
+        "{:?}",
+        d.settle
+    );
+
+    // the LLM's cells beside the copula: one trained, one not generated yet
+    use crate::generate::run::{CellResult, CellStatus};
+    use crate::generate::{Cell, Strategy};
+    let llm = |region: &str, valid_rows: usize, tstr: Option<f64>| {
+        let cell = Cell {
+            stage: "across-regions-constrained".into(),
+            strategy: Strategy::Group,
+            features: 10,
+            rows: 500,
+            replicate: 0,
+            examples_per_call: 20,
+            rows_per_call: 20,
+            decoding: Decoding::Constrained,
+            grammar: 3,
+            layout: Default::default(),
+            repetition: Default::default(),
+            role: None,
+            held_out_region: Some(region.into()),
+        };
+        let status = if tstr.is_some() {
+            CellStatus::Complete
+        } else {
+            CellStatus::Incomplete {
+                missing: vec!["k".into(); 20],
+            }
+        };
+        crate::regions::LlmRegion {
+            model: crate::llm::ModelFingerprint::api(
+                crate::llm::ProviderKind::OpenaiCompatible,
+                "m",
+                None,
+            ),
+            evaluation: crate::study::Evaluation {
+                result: CellResult {
+                    cell: cell.clone(),
+                    status,
+                    calls: 3,
+                    valid_rows,
+                    valid_rate: 1.0,
+                    rows: Default::default(),
+                    columns: vec![],
+                    shown_stay_ids: Default::default(),
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                    keys: vec![],
+                },
+                fidelity: None,
+                tstr: tstr.map(|v| u(Some(v))),
+                within: None,
+                privacy: None,
+                tstr_scores: None,
+                kl_reference: None,
+            },
+            cell,
+            trtr: u(Some(0.75)),
+        }
+    };
+    let d = across_regions(&[
+        RegionResult {
+            llm: Some(llm("West", 500, Some(0.6))),
+            ..r("West", 20, Some(0.8), Some(0.7))
+        },
+        RegionResult {
+            llm: Some(llm("South", 40, None)),
+            ..r("South", 30, Some(0.8), Some(0.7))
+        },
+    ]);
+    let text = d.holds.join(" ");
+    assert!(
+        text.contains("In 1 of 2 held-out regions the LLM's rows")
+            && text.contains("10 features")
+            && text.contains("below TRTR at the same features by 0.150")
+            && text.contains("West: TRTR 0.750 vs TSTR 0.600"),
+        "{text}"
+    );
+    assert!(
+        d.settle[0].contains("South (not generated yet (20 calls missing))"),
+        "{:?}",
+        d.settle
+    );
 }
 
 #[test]
@@ -81,6 +168,7 @@ fn grammar_3_is_compared_with_grammar_2_on_the_same_cells_only() {
         layout: Default::default(),
         repetition: Default::default(),
         role: None,
+        held_out_region: None,
     };
     let (g2, g3) = (
         cell(15, Decoding::Constrained, 2),

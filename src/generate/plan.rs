@@ -7,6 +7,7 @@ use super::grammar;
 use super::profile::{Cell, Profile};
 use super::strategy::{self, Group, PromptInput, Strategy, GROUPS};
 use crate::cohort::matrix::{canonical, DesignMatrix};
+use crate::cohort::split;
 use crate::error::{Error, Result};
 use crate::fsutil::sha256_hex;
 use crate::llm::ConstraintForm;
@@ -24,6 +25,37 @@ pub struct MemberPool<'a> {
 }
 
 impl<'a> MemberPool<'a> {
+    /// The real rows a cell's generator may see: the member pool (`members`), or for a cell
+    /// that holds a region out, every patient of the other regions — the training side of
+    /// chapter 7's leave-region-out split, so its TSTR and TRTR learn from the same patients.
+    pub fn for_cell(
+        matrix: &'a DesignMatrix,
+        members: &[usize],
+        cell: &Cell,
+    ) -> Result<MemberPool<'a>> {
+        let rows = match &cell.held_out_region {
+            None => members.to_vec(),
+            Some(region) => {
+                let known = split::regions(matrix);
+                if !known.contains_key(region) {
+                    let has = if known.is_empty() {
+                        "the data names no region".to_string()
+                    } else {
+                        let names: Vec<&str> = known.keys().map(String::as_str).collect();
+                        format!("the data's regions: {}", names.join(", "))
+                    };
+                    return Err(Error::Invalid(format!(
+                        "cell {}: no patients in region '{region}' (stage {}); {has}",
+                        cell.id(),
+                        cell.stage
+                    )));
+                }
+                split::leave_region_out(matrix, region)?.train
+            }
+        };
+        Ok(MemberPool { matrix, rows })
+    }
+
     pub fn death_rate(&self) -> f64 {
         let d = self.matrix.column("death").unwrap_or(&[]);
         let n = self.rows.len().max(1);
@@ -168,8 +200,12 @@ pub fn prompt_without_rows(
     index: usize,
 ) -> Result<(String, String)> {
     let call = plan_call(profile, cell, pool, index)?;
+    let from = match &cell.held_out_region {
+        None => "the member pool".to_string(),
+        Some(r) => format!("regions other than {r}"),
+    };
     let placeholder = format!(
-        "{}\n[{} example rows of real patients from the member pool, withheld from published prompts]\n",
+        "{}\n[{} example rows of real patients from {from}, withheld from published prompts]\n",
         cell.columns().join(","),
         call.example_rows.len()
     );
@@ -228,6 +264,17 @@ pub fn plan_call_as(
             ..Sampling::default()
         },
     };
+    let mut about = json!({
+        "profile": profile.name,
+        "stream": stream,
+        "strategy": cell.strategy.name(),
+        "features": cell.features,
+        "call": index,
+        "group": group.map(|g| g.label()),
+    });
+    if let (Some(region), Some(o)) = (&cell.held_out_region, about.as_object_mut()) {
+        o.insert("held_out_region".into(), json!(region));
+    }
     let provenance = Provenance {
         template_id: strategy::template_id(cell.strategy, cell.layout),
         template_hash: strategy::template_hash(cell.strategy, cell.layout),
@@ -235,14 +282,7 @@ pub fn plan_call_as(
             .iter()
             .map(|&r| pool.matrix.meta()[r].stay)
             .collect(),
-        cell: json!({
-            "profile": profile.name,
-            "stream": stream,
-            "strategy": cell.strategy.name(),
-            "features": cell.features,
-            "call": index,
-            "group": group.map(|g| g.label()),
-        }),
+        cell: about,
     };
     Ok(Call {
         index,

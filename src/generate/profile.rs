@@ -80,6 +80,22 @@ pub struct Stage {
     /// (`role = "none"` on the one it replaces): one stage per role and decoding decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// Regions held out, one cell each (chapter 7, beyond the paper): a cell's examples come
+    /// from the other regions' patients only, so its rows can be tested on real patients of a
+    /// region its generator never saw. Empty (default): examples from the member pool.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_out_regions: Vec<String>,
+}
+
+impl Stage {
+    /// One entry per cell: each held-out region, or `None` (the member pool) when it lists none.
+    fn regions(&self) -> Vec<Option<String>> {
+        if self.held_out_regions.is_empty() {
+            vec![None]
+        } else {
+            self.held_out_regions.iter().cloned().map(Some).collect()
+        }
+    }
 }
 
 /// What the findings' rules read a stage's cells for.
@@ -139,6 +155,9 @@ pub struct Cell {
     /// The stage's explicit role, if it set one ([`Stage::role`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// The region whose patients the generator never saw ([`Stage::held_out_regions`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out_region: Option<String>,
 }
 
 impl Cell {
@@ -168,13 +187,33 @@ impl Cell {
     /// examples with the same seeds as its free twin, so the two are a paired comparison.
     pub fn seed_stream(&self) -> String {
         format!(
-            "{}-f{}-e{}-r{}-rep{}",
+            "{}-f{}-e{}-r{}-rep{}{}",
             self.strategy.name(),
             self.features,
             self.examples_per_call,
             self.rows_per_call,
-            self.replicate
+            self.replicate,
+            self.region_suffix()
         )
+    }
+    /// `""` for the member pool, `"-without-midwest"` for a cell that never saw the Midwest.
+    fn region_suffix(&self) -> String {
+        match &self.held_out_region {
+            None => String::new(),
+            Some(r) => {
+                let slug: String = r
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect();
+                format!("-without-{slug}")
+            }
+        }
     }
     /// Cells sharing a call stream (all but the row target equal) reuse answers: the first n
     /// rows of a larger run form the smaller run.
@@ -184,12 +223,13 @@ impl Cell {
     /// A readable id, also the file stem of the cell's outputs.
     pub fn id(&self) -> String {
         format!(
-            "{}-f{}-n{}-rep{}{}",
+            "{}-f{}-n{}-rep{}{}{}",
             self.strategy.name(),
             self.features,
             self.rows,
             self.replicate,
-            self.decoding_suffix()
+            self.decoding_suffix(),
+            self.region_suffix()
         )
     }
     pub fn columns(&self) -> Vec<&'static str> {
@@ -348,6 +388,34 @@ impl Profile {
                     s.decoding.name()
                 ));
             }
+            if let Some(r) = s.held_out_regions.iter().find(|r| r.trim().is_empty()) {
+                return Err(format!(
+                    "stage {}: held-out region {r:?} has no name",
+                    s.name
+                ));
+            }
+            if let Some(r) = s
+                .held_out_regions
+                .iter()
+                .enumerate()
+                .find(|(i, r)| s.held_out_regions[..*i].contains(r))
+                .map(|(_, r)| r)
+            {
+                return Err(format!(
+                    "stage {}: held-out region {r} is listed twice",
+                    s.name
+                ));
+            }
+            if !s.held_out_regions.is_empty() {
+                if let Some(role) = self.deciding_role(s) {
+                    return Err(format!(
+                        "stage {}: its cells never saw a region's patients, so they cannot play \
+                         the {role} role (scored against the member/holdout split); name it \
+                         across-regions or set role = \"none\"",
+                        s.name
+                    ));
+                }
+            }
             if let Some(k) = s.features.iter().find(|k| **k == 0 || **k > 82) {
                 return Err(format!(
                     "stage {}: feature count {k} is not in 1..=82",
@@ -395,20 +463,23 @@ impl Profile {
                 for &strategy in &st.strategies {
                     for &features in &st.features {
                         for &rows in &st.rows {
-                            out.push(Cell {
-                                stage: st.name.clone(),
-                                strategy,
-                                features,
-                                rows,
-                                replicate,
-                                examples_per_call: st.examples_per_call,
-                                rows_per_call: st.rows_per_call,
-                                decoding: st.decoding,
-                                grammar: st.grammar,
-                                layout: st.layout,
-                                repetition: st.repetition,
-                                role: st.role,
-                            });
+                            for region in st.regions() {
+                                out.push(Cell {
+                                    stage: st.name.clone(),
+                                    strategy,
+                                    features,
+                                    rows,
+                                    replicate,
+                                    examples_per_call: st.examples_per_call,
+                                    rows_per_call: st.rows_per_call,
+                                    decoding: st.decoding,
+                                    grammar: st.grammar,
+                                    layout: st.layout,
+                                    repetition: st.repetition,
+                                    role: st.role,
+                                    held_out_region: region,
+                                });
+                            }
                         }
                     }
                 }
@@ -433,12 +504,14 @@ impl Profile {
 mod tests {
     use super::*;
 
+    fn smoke_text() -> String {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/smoke.toml"))
+            .unwrap()
+    }
+
     #[test]
     fn impossible_settings_are_refused_with_the_reason() {
-        let base = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/smoke.toml"),
-        )
-        .unwrap();
+        let base = smoke_text();
         let dir = tempfile::tempdir().unwrap();
         for (from, to, says) in [
             ("rows = [10]", "rows = [0]", "row target of 0"),
@@ -518,6 +591,56 @@ mod tests {
         );
         std::fs::write(&f, text.replace("role = \"none\"", "role = \"leader\"")).unwrap();
         assert!(Profile::load(&f).is_err(), "an unknown role is refused");
+    }
+
+    #[test]
+    fn a_stage_holding_regions_out_has_a_cell_per_region_that_decides_nothing() {
+        let base = smoke_text();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        let with = |stage: &str| {
+            format!(
+                "{base}\n[[stage]]\nname = \"{stage}\"\nstrategies = [\"group\"]\nfeatures = [10]\n\
+                 rows = [40]\nexamples_per_call = 8\nrows_per_call = 20\n\
+                 held_out_regions = [\"Midwest\", \"South\"]\n"
+            )
+        };
+        std::fs::write(&f, with("across-regions")).unwrap();
+        let p = Profile::load(&f).unwrap();
+        let cells = p.stage_cells("across-regions");
+        let ids: Vec<String> = cells.iter().map(Cell::id).collect();
+        assert_eq!(
+            ids,
+            [
+                "group-f10-n40-rep0-without-midwest",
+                "group-f10-n40-rep0-without-south"
+            ]
+        );
+        assert!(cells.iter().all(|c| !c.decides_findings()));
+        // the cells of the other stages hold no region
+        assert!(p
+            .cells()
+            .iter()
+            .filter(|c| c.stage != "across-regions")
+            .all(|c| c.held_out_region.is_none()));
+        for (text, says) in [
+            (
+                with("strategies-constrained"),
+                "cannot play the strategies role",
+            ),
+            (
+                with("across-regions").replace("\"South\"]", "\"Midwest\"]"),
+                "Midwest is listed twice",
+            ),
+            (
+                with("across-regions").replace("\"South\"]", "\" \"]"),
+                "has no name",
+            ),
+        ] {
+            std::fs::write(&f, text).unwrap();
+            let err = Profile::load(&f).unwrap_err().to_string();
+            assert!(err.contains(says), "{says}: {err}");
+        }
     }
 
     #[test]

@@ -69,6 +69,7 @@ impl std::str::FromStr for Workload {
             layout: Layout::ExamplesFirst,
             repetition: Repetition::None,
             role: None,
+            held_out_region: None,
         };
         for p in &parts[4..] {
             match *p {

@@ -49,11 +49,8 @@ pub fn write(study: &Study, out: &Path) -> Result<Vec<Download>> {
             });
         }
     }
-    let pool = MemberPool {
-        matrix: &study.cohort.matrix,
-        rows: study.split.train.clone(),
-    };
     for cell in study.profile.cells() {
+        let pool = MemberPool::for_cell(&study.cohort.matrix, &study.split.train, &cell)?;
         // the group strategy cycles through the 8 race × sex groups: one prompt per group
         let calls = if cell.strategy == Strategy::Group {
             8

@@ -41,6 +41,7 @@ pub fn write_results(cells: &[ResultRecord], info: &RunInfo, out: &Path) -> Resu
         "features",
         "rows",
         "replicate",
+        "held_out_region",
         "status",
         "calls",
         "valid_rows",

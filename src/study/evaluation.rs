@@ -12,6 +12,7 @@ use crate::metrics::utility::UtilityResult;
 use crate::show::{self, MISSING};
 
 /// Everything the chapters measure on one replayed cell.
+#[derive(Debug, Clone)]
 pub struct Evaluation {
     pub result: CellResult,
     /// Fidelity against the real holdout (rows no generator saw); `None` below 10 valid rows.
@@ -161,6 +162,7 @@ impl Study {
             rows: cell.rows,
             replicate: cell.replicate,
             decoding: cell.decoding.name().into(),
+            held_out_region: cell.held_out_region.clone(),
             status: state.text(),
             state,
             calls: r.calls,

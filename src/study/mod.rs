@@ -116,10 +116,7 @@ impl Study {
             Cache::new(self.project.join("cache").join("llm")),
             model.clone(),
         );
-        let pool = MemberPool {
-            matrix: &self.cohort.matrix,
-            rows: self.split.train.clone(),
-        };
+        let pool = MemberPool::for_cell(&self.cohort.matrix, &self.split.train, cell)?;
         futures::executor::block_on(run_cell(&answers, &self.profile, cell, &pool, &NoProgress))
     }
 
@@ -131,6 +128,15 @@ impl Study {
         cell: &Cell,
         opt: &UtilityOptions,
     ) -> Result<Evaluation> {
+        if let Some(region) = &cell.held_out_region {
+            // its generator saw holdout patients of the other regions and never the member
+            // pool's of this one: the member/holdout metrics would mean nothing
+            return Err(crate::Error::Invalid(format!(
+                "cell {} was generated without region {region}: chapter 7 tests it on that \
+                 region's patients (regions::leave_one_region_out), not on the member/holdout split",
+                cell.id()
+            )));
+        }
         let result = self.replay(model, cell)?;
         let mut e = Evaluation {
             result,
