@@ -39,14 +39,10 @@ pub struct LlmRegion {
 
 impl LlmRegion {
     pub fn tstr_auroc(&self) -> Option<f64> {
-        self.evaluation
-            .tstr
-            .as_ref()
-            .and_then(|u| u.auroc.as_ref())
-            .map(|a| a.value)
+        self.evaluation.tstr.as_ref()?.auroc_value()
     }
     pub fn trtr_auroc(&self) -> Option<f64> {
-        self.trtr.auroc.as_ref().map(|a| a.value)
+        self.trtr.auroc_value()
     }
     /// The TSTR AUROC, or where the cell stands when it has none.
     fn tstr_shown(&self) -> String {
@@ -63,10 +59,10 @@ impl LlmRegion {
 
 impl RegionResult {
     pub fn trtr_auroc(&self) -> Option<f64> {
-        self.trtr.auroc.as_ref().map(|a| a.value)
+        self.trtr.auroc_value()
     }
     pub fn tstr_auroc(&self) -> Option<f64> {
-        self.tstr.auroc.as_ref().map(|a| a.value)
+        self.tstr.auroc_value()
     }
 }
 

@@ -60,7 +60,8 @@ impl CellState {
         match self {
             CellState::GaveUp => "gave up (valid-row rate near zero)".into(),
             CellState::NotGenerated { missing_calls } => {
-                format!("not generated yet ({missing_calls} calls missing)")
+                // A lower bound: the calls still needed if every row of them were valid.
+                format!("not generated yet (at least {missing_calls} more calls)")
             }
             CellState::Corrupt { file, .. } => format!("corrupt cache entry ({file})"),
             other => other.name().into(),

@@ -90,7 +90,17 @@ pub fn leave_region_out(m: &DesignMatrix, region: &str) -> Result<Split> {
         .map(|r| r.patient.as_str())
         .collect();
     if test.is_empty() {
-        return Err(Error::Invalid(format!("no rows in region '{region}'")));
+        // Name what the data has, so a typo in a profile or flag is fixed at once.
+        let known = regions(m);
+        let has = if known.is_empty() {
+            "the data names no region".to_string()
+        } else {
+            let names: Vec<&str> = known.keys().map(String::as_str).collect();
+            format!("the data's regions: {}", names.join(", "))
+        };
+        return Err(Error::Invalid(format!(
+            "no patients in region '{region}'; {has}"
+        )));
     }
     Ok(Split::from_test_patients(
         format!("leave-region-out({region})"),
@@ -159,7 +169,8 @@ mod tests {
         no_patient_on_both_sides(&m, &h);
         let r = leave_region_out(&m, "West").unwrap();
         no_patient_on_both_sides(&m, &r);
-        assert!(leave_region_out(&m, "Mars").is_err());
+        let e = leave_region_out(&m, "Mars").unwrap_err().to_string();
+        assert!(e.contains("'Mars'") && e.contains("South, West"), "{e}");
         assert!(members_holdout(&m, 1.5, 1).is_err());
     }
 }

@@ -60,7 +60,7 @@ fn f3(v: Option<f64>) -> String {
 }
 
 fn auroc(u: &Option<crate::metrics::utility::UtilityResult>) -> Option<f64> {
-    u.as_ref()?.auroc.as_ref().map(|a| a.value)
+    u.as_ref()?.auroc_value()
 }
 
 /// A chapter's evaluated cells grouped by decoding.

@@ -146,7 +146,7 @@ fn across_regions_reports_loss_and_small_regions() {
         "{text}"
     );
     assert!(
-        d.settle[0].contains("South (not generated yet (20 calls missing))"),
+        d.settle[0].contains("South (not generated yet (at least 20 more calls))"),
         "{:?}",
         d.settle
     );

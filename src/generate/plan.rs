@@ -36,21 +36,17 @@ impl<'a> MemberPool<'a> {
         let rows = match &cell.held_out_region {
             None => members.to_vec(),
             Some(region) => {
-                let known = split::regions(matrix);
-                if !known.contains_key(region) {
-                    let has = if known.is_empty() {
-                        "the data names no region".to_string()
-                    } else {
-                        let names: Vec<&str> = known.keys().map(String::as_str).collect();
-                        format!("the data's regions: {}", names.join(", "))
-                    };
-                    return Err(Error::Invalid(format!(
-                        "cell {}: no patients in region '{region}' (stage {}); {has}",
-                        cell.id(),
-                        cell.stage
-                    )));
-                }
-                split::leave_region_out(matrix, region)?.train
+                split::leave_region_out(matrix, region)
+                    .map_err(|e| match e {
+                        // Only add which cell asked; the split's own words name the regions.
+                        Error::Invalid(why) => Error::Invalid(format!(
+                            "cell {} (stage {}): {why}",
+                            cell.id(),
+                            cell.stage
+                        )),
+                        other => other,
+                    })?
+                    .train
             }
         };
         Ok(MemberPool { matrix, rows })

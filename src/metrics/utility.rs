@@ -95,6 +95,10 @@ pub struct UtilityResult {
 }
 
 impl UtilityResult {
+    /// The AUROC's point value, when it is defined.
+    pub fn auroc_value(&self) -> Option<f64> {
+        self.auroc.as_ref().map(|a| a.value)
+    }
     /// The AUROC with its interval ("0.7123 [0.65, 0.77]"), or why it is undefined.
     pub fn auroc_shown(&self) -> String {
         match &self.auroc {

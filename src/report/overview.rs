@@ -149,7 +149,7 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
         .sum();
     if missing > 0 || corrupt > 0 {
         out.push(format!(
-            "Not yet decided by this run: {missing} calls are not in the cache yet{}.",
+            "Not yet decided by this run: at least {missing} calls are not in the cache yet{}.",
             if corrupt > 0 {
                 format!(", and {corrupt} cells replayed a corrupt cache entry")
             } else {

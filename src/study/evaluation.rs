@@ -94,11 +94,7 @@ impl Evaluation {
             rows_asked: self.result.cell.rows,
             avg_kl: self.fidelity.as_ref().map(|f| f.avg_kl),
             avg_kl_present: self.fidelity.as_ref().and_then(|f| f.kl_present_defined()),
-            tstr_auroc: self
-                .tstr
-                .as_ref()
-                .and_then(|u| u.auroc.as_ref())
-                .map(|a| a.value),
+            tstr_auroc: self.tstr.as_ref().and_then(|u| u.auroc_value()),
             mia_interval: mia.as_ref().map(|m| (m.lo, m.hi)),
             mia_auroc: mia.map(|m| m.value),
         }
