@@ -386,6 +386,8 @@ pub fn throughput(o: &ThroughputOptions) -> Result<()> {
 /// `synthehr generate`: run a profile's grid through the cache.
 pub fn generate(o: &GenerateOptions) -> Result<()> {
     let profile = Profile::find(&o.profile)?;
+    // before the data loads: a mistyped stage fails at once
+    let cells = profile.cells_of(&o.stages)?;
     let base_url = o
         .base_url
         .clone()
@@ -398,11 +400,6 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         Some(cap) => client.with_new_call_cap(cap),
         None => client,
     };
-    let cells: Vec<Cell> = profile
-        .cells()
-        .into_iter()
-        .filter(|c| o.stages.is_empty() || o.stages.contains(&c.stage))
-        .collect();
     // each cell's real rows (a held-out region's cell sees only the other regions): an unknown
     // region fails here, before any request
     let pools = cells

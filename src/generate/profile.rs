@@ -443,6 +443,28 @@ impl Profile {
         out
     }
 
+    /// The cells of the named stages (all when none is named), as `cells()` orders them. A
+    /// name the profile does not have is an error listing its stages: a typo would otherwise
+    /// run or replay nothing and report success.
+    pub fn cells_of(&self, stages: &[String]) -> Result<Vec<Cell>> {
+        if let Some(unknown) = stages
+            .iter()
+            .find(|n| !self.stages.iter().any(|st| &st.name == *n))
+        {
+            let names: Vec<&str> = self.stages.iter().map(|st| st.name.as_str()).collect();
+            return Err(Error::Invalid(format!(
+                "no stage '{unknown}' in profile {}; its stages: {}",
+                self.name,
+                names.join(", ")
+            )));
+        }
+        Ok(self
+            .cells()
+            .into_iter()
+            .filter(|c| stages.is_empty() || stages.contains(&c.stage))
+            .collect())
+    }
+
     /// The cells one stage asks for, in order, including those an earlier stage already holds
     /// (then the earlier stage's cell): the sample-size stage's 200-row cell is the
     /// dimensionality stage's 10-feature cell.
@@ -550,6 +572,30 @@ mod tests {
         for name in ["local", "paper", "smoke", "constrained-check"] {
             Profile::find(name).unwrap();
         }
+    }
+
+    #[test]
+    fn a_stage_the_profile_does_not_have_is_refused_naming_those_it_has() {
+        let p = Profile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/local.toml"))
+            .unwrap();
+        // no stage named: every cell
+        assert_eq!(p.cells_of(&[]).unwrap().len(), p.cells().len());
+        let chosen = p.cells_of(&["strategies-constrained".to_string()]).unwrap();
+        assert!(!chosen.is_empty());
+        assert!(chosen.iter().all(|c| c.stage == "strategies-constrained"));
+        // a typo would otherwise run (or replay) nothing and say nothing
+        let err = p
+            .cells_of(&[
+                "strategies-constrained".into(),
+                "strategy-constrained".into(),
+            ])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no stage 'strategy-constrained' in profile local")
+                && err.contains("across-regions-constrained"),
+            "{err}"
+        );
     }
 
     #[test]
