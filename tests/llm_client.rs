@@ -476,6 +476,14 @@ async fn corrupt_files_are_reported_by_verify_and_skipped_by_replay() {
     );
     assert!(!r.is_ok());
     assert!(matches!(cache.get(&bad_key), Lookup::Corrupt { .. }));
+    // stats counts what it skipped (the truncated entry and the stray note, not the writer's
+    // temp file) and says where the names are
+    let shown = stats::stats(&cache, &synthehr::llm::pricing::Prices::default()).to_string();
+    assert!(
+        shown.contains("1 entries")
+            && shown.contains("2 unreadable (`synthehr cache verify` names them)"),
+        "{shown}"
+    );
 
     let replay = client(
         ProviderKind::OpenaiCompatible,

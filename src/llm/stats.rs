@@ -30,7 +30,8 @@ pub struct Stats {
 pub fn entries(cache: &Cache) -> (Vec<Entry>, usize) {
     let mut out = Vec::new();
     let mut bad = 0;
-    for f in cache.files() {
+    // a writer's half-written temp file is no unreadable entry
+    for f in cache.files().into_iter().filter(|f| !in_flight(f)) {
         match std::fs::read(&f)
             .ok()
             .and_then(|b| check_entry(&b, None).ok())
@@ -40,6 +41,13 @@ pub fn entries(cache: &Cache) -> (Vec<Entry>, usize) {
         }
     }
     (out, bad)
+}
+
+/// A writer's temp file (renamed into place when the answer is complete).
+fn in_flight(f: &std::path::Path) -> bool {
+    f.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(".tmp"))
 }
 
 pub fn stats(cache: &Cache, prices: &Prices) -> Stats {
@@ -81,13 +89,18 @@ pub fn stats(cache: &Cache, prices: &Prices) -> Stats {
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
+        write!(
             f,
             "{} entries, {:.1} KiB, {} unreadable",
             self.entries,
             self.bytes as f64 / 1024.0,
             self.unreadable
         )?;
+        if self.unreadable > 0 {
+            // stats skips them; verify says which and why
+            write!(f, " (`synthehr cache verify` names them)")?;
+        }
+        writeln!(f)?;
         for (m, s) in &self.per_model {
             writeln!(
                 f,
@@ -140,10 +153,7 @@ pub fn verify(cache: &Cache) -> VerifyReport {
         }
     }
     for f in cache.files() {
-        if f.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(".tmp"))
-        {
+        if in_flight(&f) {
             r.in_flight.push(f);
             continue;
         }
