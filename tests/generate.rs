@@ -481,6 +481,44 @@ async fn a_capped_run_stops_requesting_and_the_next_run_resumes_from_the_cache()
     );
 }
 
+/// A cell whose calls yield fewer rows than planned runs past its nominal call count; when
+/// replay stops there, the calls still missing are at least those its missing rows need (the
+/// 2,000-row cell once said "1 call missing" with 385 rows to go).
+#[tokio::test]
+async fn a_replay_stopped_past_the_nominal_calls_counts_the_calls_the_missing_rows_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let replies: Vec<Reply> = (0..8)
+        .map(|i| Reply::ok(&openai_body(&answer(2, 10 * i))))
+        .collect();
+    let s = stub::start(replies).await;
+    let (p, mut prof) = (pool(), profile());
+    prof.budget_factor = 3.0;
+    let small = Cell {
+        features: 5,
+        ..cell(Strategy::Naive, 5, 10)
+    };
+    let rec = client(&s.url, dir.path(), CacheMode::Record);
+    let r = run_cell(&rec, &prof, &small, &p, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!((r.status.clone(), r.calls), (CellStatus::Complete, 5));
+    // 20 rows: nominally 4 calls; the cache holds 5 calls and 10 rows, so 10 rows (2 calls of
+    // 5, if every row were valid) are missing
+    let larger = Cell {
+        rows: 20,
+        ..small.clone()
+    };
+    let rep = client("http://127.0.0.1:9", dir.path(), CacheMode::Replay);
+    let inc = run_cell(&rep, &prof, &larger, &p, &NoProgress)
+        .await
+        .unwrap();
+    let CellStatus::Incomplete { missing } = &inc.status else {
+        panic!("{:?}", inc.status)
+    };
+    assert_eq!(missing.len(), 2, "{missing:?}");
+    assert!(missing[0].starts_with("call 5 (") && missing[1].starts_with("call 6: key "));
+}
+
 #[tokio::test]
 async fn a_model_that_writes_nothing_usable_is_given_up_on() {
     let dir = tempfile::tempdir().unwrap();

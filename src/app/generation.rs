@@ -212,7 +212,7 @@ fn missing_calls(missing: &[String], json: &Path) -> String {
         ));
     }
     format!(
-        "INCOMPLETE: {} call(s) missing from the cache:\n    {lines}",
+        "INCOMPLETE: at least {} more call(s), not in the cache:\n    {lines}",
         missing.len()
     )
 }
@@ -536,7 +536,10 @@ mod tests {
         let many: Vec<String> = (20..120).map(|i| format!("call {i}: key k{i}")).collect();
         let text = missing_calls(&many, json);
         assert_eq!(text.lines().count(), 5, "{text}");
-        assert!(text.starts_with("INCOMPLETE: 100 call(s)"), "{text}");
+        assert!(
+            text.starts_with("INCOMPLETE: at least 100 more call(s)"),
+            "{text}"
+        );
         assert!(
             text.contains("call 22: key k22") && !text.contains("k23"),
             "{text}"
@@ -548,7 +551,7 @@ mod tests {
         let few = &many[..2];
         assert_eq!(
             missing_calls(few, json),
-            "INCOMPLETE: 2 call(s) missing from the cache:\n    call 20: key k20\n    call 21: key k21"
+            "INCOMPLETE: at least 2 more call(s), not in the cache:\n    call 20: key k20\n    call 21: key k21"
         );
     }
 }

@@ -81,18 +81,25 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// A cell that stops at call `first` (not in the cache, or not requested): that call and the
-/// nominal calls after it, with their keys, so the missing work can be listed.
+/// A cell that stops at call `first` (not in the cache, or not requested) with `valid` rows:
+/// that call and the calls after it its missing rows need if every row were valid (a lower
+/// bound, within the budget), with their keys, so the missing work can be listed.
 fn incomplete<A: Answers>(
     profile: &Profile,
     cell: &Cell,
     pool: &MemberPool<'_>,
     client: &A,
-    first: usize,
+    (first, valid): (usize, usize),
     why: &Error,
 ) -> Result<CellStatus> {
+    let needed = cell
+        .rows
+        .saturating_sub(valid)
+        .div_ceil(cell.rows_per_call.max(1))
+        .min(profile.call_budget(cell).saturating_sub(first))
+        .max(1);
     let mut missing = vec![format!("call {first} ({why})")];
-    for j in first + 1..cell.nominal_calls().max(first + 1) {
+    for j in first + 1..first + needed {
         let c = plan_call_as(profile, cell, pool, j, client.constraint_form())?;
         missing.push(format!(
             "call {j}: key {}",
@@ -198,11 +205,25 @@ pub async fn run_cell<A: Answers>(
                     break;
                 }
                 Err(miss @ Error::ReplayMiss { .. }) if client.mode() == CacheMode::Replay => {
-                    status = Some(incomplete(profile, cell, pool, client, call.index, &miss)?);
+                    status = Some(incomplete(
+                        profile,
+                        cell,
+                        pool,
+                        client,
+                        (call.index, rows.rows.len()),
+                        &miss,
+                    )?);
                     break;
                 }
                 Err(cap @ Error::CallCap { .. }) => {
-                    status = Some(incomplete(profile, cell, pool, client, call.index, &cap)?);
+                    status = Some(incomplete(
+                        profile,
+                        cell,
+                        pool,
+                        client,
+                        (call.index, rows.rows.len()),
+                        &cap,
+                    )?);
                     break;
                 }
                 Err(e) => return Err(e),
