@@ -204,26 +204,14 @@ pub async fn run_cell<A: Answers>(
                     status = Some(CellStatus::Corrupt { file, why });
                     break;
                 }
-                Err(miss @ Error::ReplayMiss { .. }) if client.mode() == CacheMode::Replay => {
-                    status = Some(incomplete(
-                        profile,
-                        cell,
-                        pool,
-                        client,
-                        (call.index, rows.rows.len()),
-                        &miss,
-                    )?);
-                    break;
-                }
-                Err(cap @ Error::CallCap { .. }) => {
-                    status = Some(incomplete(
-                        profile,
-                        cell,
-                        pool,
-                        client,
-                        (call.index, rows.rows.len()),
-                        &cap,
-                    )?);
+                // not in the cache (replay) or not asked (the run's call cap): the rest is missing
+                Err(why)
+                    if matches!(why, Error::CallCap { .. })
+                        || (matches!(why, Error::ReplayMiss { .. })
+                            && client.mode() == CacheMode::Replay) =>
+                {
+                    let at = (call.index, rows.rows.len());
+                    status = Some(incomplete(profile, cell, pool, client, at, &why)?);
                     break;
                 }
                 Err(e) => return Err(e),
