@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use synthehr::app::{self, GenerateOptions};
 use synthehr::cohort::SourceKind;
 use synthehr::llm::{CacheMode, ProviderKind};
+use synthehr::project;
 
 #[derive(Parser)]
 #[command(
@@ -187,8 +188,9 @@ struct GenerateArgs {
     max_new_calls: Option<u64>,
     #[arg(long, env = "SYNTHEHR_DATA")]
     data: Option<PathBuf>,
-    #[arg(long, default_value = "cache/llm")]
-    cache: PathBuf,
+    /// The LLM response cache [default: the project's cache/llm]
+    #[arg(long)]
+    cache: Option<PathBuf>,
     #[arg(long, default_value = "target/synthetic")]
     out: PathBuf,
 }
@@ -197,26 +199,30 @@ struct GenerateArgs {
 enum CacheCommand {
     /// Entries, bytes, tokens and cost per model, entries per experiment cell.
     Stats {
-        #[arg(long, default_value = "cache/llm")]
-        cache: PathBuf,
+        /// The LLM response cache [default: the project's cache/llm]
+        #[arg(long)]
+        cache: Option<PathBuf>,
     },
     /// Re-check every entry: parses, key matches its file name and shard, no duplicates.
     /// Exits non-zero when anything is corrupt, orphaned or duplicated.
     Verify {
-        #[arg(long, default_value = "cache/llm")]
-        cache: PathBuf,
+        /// The LLM response cache [default: the project's cache/llm]
+        #[arg(long)]
+        cache: Option<PathBuf>,
     },
     /// Re-apply the redaction of copied real rows to every stored answer (after the rule changes).
     Redact {
-        #[arg(long, default_value = "cache/llm")]
-        cache: PathBuf,
+        /// The LLM response cache [default: the project's cache/llm]
+        #[arg(long)]
+        cache: Option<PathBuf>,
         #[arg(long, env = "SYNTHEHR_DATA")]
         data: Option<PathBuf>,
     },
     /// List corrupt and orphaned files; delete them with --yes.
     Prune {
-        #[arg(long, default_value = "cache/llm")]
-        cache: PathBuf,
+        /// The LLM response cache [default: the project's cache/llm]
+        #[arg(long)]
+        cache: Option<PathBuf>,
         #[arg(long)]
         yes: bool,
     },
@@ -237,50 +243,54 @@ fn main() -> ExitCode {
             physionet_url,
             yaib_url,
         }) => app::data_fetch(&data(dest), physionet_url, yaib_url),
-        Command::Generate(g) => app::generate(&GenerateOptions {
-            profile: g.profile,
-            provider: g.provider,
-            base_url: g.base_url,
-            model: g.model,
-            snapshot: g.snapshot,
-            server_info: g.server_info,
-            mode: if g.offline { CacheMode::Replay } else { g.mode },
-            data: data(g.data),
-            cache: g.cache,
-            out: g.out,
-            timeout_secs: g.timeout_secs,
-            concurrency: g.concurrency,
-            stages: g.stages,
-            constrain_with: g.constrain_with,
-            max_new_calls: g.max_new_calls,
+        Command::Generate(g) => project::llm_cache_or(g.cache).and_then(|cache| {
+            app::generate(&GenerateOptions {
+                profile: g.profile,
+                provider: g.provider,
+                base_url: g.base_url,
+                model: g.model,
+                snapshot: g.snapshot,
+                server_info: g.server_info,
+                mode: if g.offline { CacheMode::Replay } else { g.mode },
+                data: data(g.data),
+                cache,
+                out: g.out,
+                timeout_secs: g.timeout_secs,
+                concurrency: g.concurrency,
+                stages: g.stages,
+                constrain_with: g.constrain_with,
+                max_new_calls: g.max_new_calls,
+            })
         }),
-        Command::Throughput(t) => app::throughput(&app::ThroughputOptions {
-            llm: GenerateOptions {
-                profile: t.profile,
-                provider: ProviderKind::OpenaiCompatible,
-                base_url: Some(t.base_url),
-                model: t.model,
-                snapshot: None,
-                server_info: t.server_info,
-                mode: CacheMode::Refresh,
-                data: if t.table_only {
-                    PathBuf::new()
-                } else {
-                    data(t.data)
+        Command::Throughput(t) => project::llm_cache_or(None).and_then(|cache| {
+            app::throughput(&app::ThroughputOptions {
+                llm: GenerateOptions {
+                    profile: t.profile,
+                    provider: ProviderKind::OpenaiCompatible,
+                    base_url: Some(t.base_url),
+                    model: t.model,
+                    snapshot: None,
+                    server_info: t.server_info,
+                    mode: CacheMode::Refresh,
+                    data: if t.table_only {
+                        PathBuf::new()
+                    } else {
+                        data(t.data)
+                    },
+                    cache,
+                    out: PathBuf::new(),
+                    timeout_secs: t.timeout_secs,
+                    concurrency: None,
+                    stages: Vec::new(),
+                    constrain_with: None,
+                    max_new_calls: None,
                 },
-                cache: PathBuf::from("cache/llm"),
-                out: PathBuf::new(),
-                timeout_secs: t.timeout_secs,
-                concurrency: None,
-                stages: Vec::new(),
-                constrain_with: None,
-                max_new_calls: None,
-            },
-            workloads: t.workloads,
-            calls: t.calls,
-            out: t.out,
-            table_only: t.table_only,
-            again: t.again,
+                workloads: t.workloads,
+                calls: t.calls,
+                out: t.out,
+                table_only: t.table_only,
+                again: t.again,
+            })
         }),
         Command::Baselines {
             profile,
@@ -300,11 +310,17 @@ fn main() -> ExitCode {
             data: d,
             profile,
         } => app::run_notebook(&notebook, &data(d), &profile, write),
-        Command::Cache(CacheCommand::Stats { cache }) => app::cache_stats(&cache),
-        Command::Cache(CacheCommand::Verify { cache }) => app::cache_verify(&cache),
-        Command::Cache(CacheCommand::Prune { cache, yes }) => app::cache_prune(&cache, yes),
+        Command::Cache(CacheCommand::Stats { cache }) => {
+            project::llm_cache_or(cache).and_then(|c| app::cache_stats(&c))
+        }
+        Command::Cache(CacheCommand::Verify { cache }) => {
+            project::llm_cache_or(cache).and_then(|c| app::cache_verify(&c))
+        }
+        Command::Cache(CacheCommand::Prune { cache, yes }) => {
+            project::llm_cache_or(cache).and_then(|c| app::cache_prune(&c, yes))
+        }
         Command::Cache(CacheCommand::Redact { cache, data: d }) => {
-            app::cache_redact(&cache, &data(d))
+            project::llm_cache_or(cache).and_then(|c| app::cache_redact(&c, &data(d)))
         }
     };
     match result {

@@ -44,6 +44,21 @@ pub fn root() -> Result<PathBuf> {
         })
 }
 
+/// The project's LLM response cache.
+pub fn llm_cache(project: &Path) -> PathBuf {
+    project.join("cache").join("llm")
+}
+
+/// A command's `--cache`: as given, else the project's cache, from any directory of the
+/// checkout (a cwd-relative default replayed nothing, or recorded into a second cache, when run
+/// from `notebooks/`).
+pub fn llm_cache_or(given: Option<PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(dir) => Ok(dir),
+        None => Ok(llm_cache(&root()?)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

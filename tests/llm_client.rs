@@ -615,6 +615,64 @@ fn cache_stats_into_a_closed_pipe_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// The cache commands read the project's `cache/llm` from any directory of the checkout (a
+/// relative default made `cache stats` in `notebooks/` say "0 entries", and `generate` there
+/// replay nothing or record into a second cache); a `--cache` that does not exist is an error
+/// naming it, never an empty success.
+#[test]
+fn the_cache_commands_find_the_project_cache_and_refuse_one_that_is_not_there() {
+    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let synthehr = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_synthehr"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("SYNTHEHR_PROJECT")
+            .env_remove("SYNTHEHR_DATA")
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    };
+    let (ok, out, err) = synthehr(&project.join("notebooks"), &["cache", "stats"]);
+    let entries: usize = out
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(ok && entries > 0, "{out}{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let nope = dir.path().join("nope");
+    let nope = nope.to_str().unwrap();
+    for args in [
+        &["cache", "stats", "--cache", nope][..],
+        &["cache", "verify", "--cache", nope],
+        &["cache", "prune", "--cache", nope],
+        &[
+            "generate",
+            "--profile",
+            "smoke",
+            "--offline",
+            "--model",
+            "stub",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--snapshot",
+            "stub-1",
+            "--cache",
+            nope,
+        ],
+    ] {
+        let (ok, out, err) = synthehr(project, args);
+        assert!(!ok, "{args:?} succeeded: {out}");
+        assert!(
+            err.contains(&format!("no cache directory at {nope}")),
+            "{args:?}: {err}"
+        );
+        assert!(!std::path::Path::new(nope).exists(), "{args:?} created it");
+    }
+}
+
 /// Structured outputs (constrained decoding against the commercial APIs): each provider's request
 /// carries the rows schema where that provider takes it, a loopback stub checks the body and
 /// answers in that provider's recorded shape, and the parser reads the JSON rows as records.

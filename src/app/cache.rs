@@ -6,21 +6,22 @@ use std::path::PathBuf;
 
 /// `synthehr cache stats`.
 pub fn cache_stats(cache: &Path) -> Result<()> {
-    let prices_path = crate::project::root()?.join("profiles/prices.toml");
-    let prices = llm::pricing::Prices::load(&prices_path).unwrap_or_default();
-    print!("{}", llm::stats::stats(&Cache::new(cache), &prices));
+    let c = Cache::new(cache);
+    c.must_exist("count")?;
+    // outside a checkout (`--cache` elsewhere) there is no price table: costs show as n/a
+    let prices = crate::project::root()
+        .ok()
+        .and_then(|p| llm::pricing::Prices::load(&p.join("profiles/prices.toml")).ok())
+        .unwrap_or_default();
+    print!("{}", llm::stats::stats(&c, &prices));
     Ok(())
 }
 
 /// `synthehr cache verify`: non-zero exit when anything is wrong.
 pub fn cache_verify(cache: &Path) -> Result<()> {
-    if !cache.is_dir() {
-        return Err(crate::Error::Cache(format!(
-            "no cache directory at {} (nothing to verify)",
-            cache.display()
-        )));
-    }
-    let r = llm::stats::verify(&Cache::new(cache));
+    let c = Cache::new(cache);
+    c.must_exist("verify")?;
+    let r = llm::stats::verify(&c);
     println!("{r}");
     if r.is_ok() {
         Ok(())
@@ -38,6 +39,7 @@ pub fn cache_verify(cache: &Path) -> Result<()> {
 /// `synthehr cache prune`: list (or with `yes`, delete) corrupt and orphaned files.
 pub fn cache_prune(cache: &Path, yes: bool) -> Result<()> {
     let c = Cache::new(cache);
+    c.must_exist("prune")?;
     let _alone = if yes {
         Some(c.lock_exclusive("prune")?)
     } else {

@@ -388,6 +388,9 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     let profile = Profile::find(&o.profile)?;
     // before the data loads: a mistyped stage fails at once
     let cells = profile.cells_of(&o.stages)?;
+    if o.mode == CacheMode::Replay {
+        Cache::new(&o.cache).must_exist("replay")?;
+    }
     let base_url = o
         .base_url
         .clone()

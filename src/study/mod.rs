@@ -113,7 +113,7 @@ impl Study {
     pub fn replay(&self, model: &ModelFingerprint, cell: &Cell) -> Result<CellResult> {
         // the cache alone: no HTTP client, and replay answers at once, so no async runtime
         let answers = Replay::new(
-            Cache::new(self.project.join("cache").join("llm")),
+            Cache::new(crate::project::llm_cache(&self.project)),
             model.clone(),
         );
         let pool = MemberPool::for_cell(&self.cohort.matrix, &self.split.train, cell)?;
@@ -237,7 +237,7 @@ impl Study {
     pub fn usage_table(&self) -> Result<Table> {
         let prices =
             crate::llm::pricing::Prices::load(&self.project.join("profiles").join("prices.toml"))?;
-        let cache = Cache::new(self.project.join("cache").join("llm"));
+        let cache = Cache::new(crate::project::llm_cache(&self.project));
         let mut rows = Vec::new();
         let mut unstarted = 0;
         for model in &self.models {
