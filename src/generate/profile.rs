@@ -8,7 +8,7 @@ use super::strategy::{Layout, Strategy};
 use crate::cohort::schema;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -294,17 +294,35 @@ impl Profile {
         if p.is_file() {
             return Profile::load(p);
         }
-        let local = Path::new("profiles").join(format!("{name_or_path}.toml"));
-        let in_project = crate::project::root()
-            .ok()
-            .map(|r| r.join("profiles").join(format!("{name_or_path}.toml")));
-        for c in std::iter::once(local).chain(in_project) {
+        let dirs: Vec<PathBuf> = std::iter::once(PathBuf::from("profiles"))
+            .chain(crate::project::root().ok().map(|r| r.join("profiles")))
+            .collect();
+        for d in &dirs {
+            let c = d.join(format!("{name_or_path}.toml"));
             if c.is_file() {
                 return Profile::load(&c);
             }
         }
+        // the profiles there are (prices.toml beside them is the API price table)
+        let mut names: Vec<String> = dirs
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flatten()
+            .filter_map(|e| {
+                let p = e.ok()?.path();
+                let stem = p.file_stem()?.to_str()?.to_string();
+                (p.extension()? == "toml" && stem != "prices").then_some(stem)
+            })
+            .collect();
+        names.sort();
+        names.dedup();
         Err(Error::Invalid(format!(
-            "no profile '{name_or_path}' (looked in profiles/)"
+            "no profile '{name_or_path}' (looked in profiles/); the profiles: {}",
+            if names.is_empty() {
+                "none found".to_string()
+            } else {
+                names.join(", ")
+            }
         )))
     }
 
@@ -572,6 +590,17 @@ mod tests {
         for name in ["local", "paper", "smoke", "constrained-check"] {
             Profile::find(name).unwrap();
         }
+    }
+
+    #[test]
+    fn an_unknown_profile_is_refused_naming_the_profiles_there_are() {
+        let err = Profile::find("loacl").unwrap_err().to_string();
+        assert!(
+            err.contains("no profile 'loacl'")
+                && err.contains("constrained-check, local, paper, smoke")
+                && !err.contains("prices"),
+            "{err}"
+        );
     }
 
     #[test]
