@@ -180,3 +180,22 @@ fn a_wrong_hash_is_an_error_and_nothing_is_kept() {
         .to_string();
     assert!(err.contains("1 rows, expected 3"), "{err}");
 }
+
+/// An unreachable source says why (reqwest's own message stops at "error sending request").
+#[test]
+fn an_unreachable_source_names_the_cause() {
+    let (h, b) = pins();
+    let dir = tempfile::tempdir().unwrap();
+    let err = fetch::fetch(&manifest(h, b), &origins("http://127.0.0.1:9"), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("patient.csv.gz") && err.to_lowercase().contains("connection refused"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("download failed: download failed"),
+        "said twice: {err}"
+    );
+    no_partial_files(dir.path());
+}

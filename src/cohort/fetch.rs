@@ -294,9 +294,9 @@ async fn download(
         .get(url)
         .send()
         .await
-        .map_err(|e| Error::Download(format!("{url}: {e}")))?;
+        .map_err(|e| Error::Download(crate::error::with_causes(&e)))?;
     if !resp.status().is_success() {
-        return Err(Error::Download(format!("{url}: HTTP {}", resp.status())));
+        return Err(Error::Download(format!("HTTP {}", resp.status())));
     }
     let expected = resp.content_length();
     pb.set_length(expected.unwrap_or(0));
@@ -306,7 +306,10 @@ async fn download(
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
-            Error::Download(format!("{url}: connection lost after {got} bytes: {e}"))
+            Error::Download(format!(
+                "connection lost after {got} bytes: {}",
+                crate::error::with_causes(&e)
+            ))
         })?;
         file.write_all(&chunk).map_err(|e| Error::io(part, e))?;
         got += chunk.len() as u64;
@@ -315,9 +318,7 @@ async fn download(
     file.sync_all().map_err(|e| Error::io(part, e))?;
     if let Some(n) = expected {
         if got != n {
-            return Err(Error::Download(format!(
-                "{url}: truncated: {got} of {n} bytes"
-            )));
+            return Err(Error::Download(format!("truncated: {got} of {n} bytes")));
         }
     }
     Ok(())
@@ -367,8 +368,13 @@ pub fn fetch(files: &[Remote], origins: &Origins, dest: &Path) -> Result<Vec<(Pa
         pb.finish_and_clear();
         if let Err(e) = result {
             let _ = std::fs::remove_file(&part);
+            // the variant's own "download failed: " once, from the outer error
+            let why = match e {
+                Error::Download(why) => why,
+                other => other.to_string(),
+            };
             return Err(Error::Download(format!(
-                "{} from {url}: {e} (nothing was kept)",
+                "{} from {url}: {why} (nothing was kept)",
                 f.dest
             )));
         }
