@@ -82,7 +82,7 @@ struct ThroughputArgs {
     #[arg(long = "workload")]
     workloads: Vec<String>,
     /// Calls per workload (default: the server's slots).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     calls: Option<usize>,
     /// JSON lines the measurements are appended to; the table is printed from all of them.
     #[arg(long, default_value = "target/throughput/measurements.jsonl")]
@@ -104,7 +104,7 @@ struct ThroughputArgs {
     /// server.json of the server (its pid file beside it gives the CPU time).
     #[arg(long)]
     server_info: Option<PathBuf>,
-    #[arg(long, default_value_t = 7200)]
+    #[arg(long, default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_secs: u64,
     #[arg(long, env = "SYNTHEHR_DATA")]
     data: Option<PathBuf>,
@@ -177,10 +177,10 @@ struct GenerateArgs {
     #[arg(long, value_enum)]
     constrain_with: Option<synthehr::llm::client::ConstraintForm>,
     /// Requests in flight (default: the profile's; match the server's slots).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     concurrency: Option<usize>,
     /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 1800)]
+    #[arg(long, default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_secs: u64,
     /// Send at most N new requests (cache misses), then stop: e.g. one wave of long calls,
     /// then other work. The next run resumes from the cache.
@@ -226,6 +226,15 @@ enum CacheCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+/// A count that must be at least 1 (clap's ranged parsers stop at `u64`).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn main() -> ExitCode {

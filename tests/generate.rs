@@ -1093,3 +1093,26 @@ fn a_held_out_region_cell_shows_only_the_other_regions_patients() {
         "{err}"
     );
 }
+
+/// A count of zero is refused where it is typed: `--concurrency 0` ran with one slot and
+/// `--timeout-secs 0` made six attempts that each "timed out after 0ns".
+#[test]
+fn zero_counts_and_timeouts_are_refused_by_the_command_line() {
+    for args in [
+        &["generate", "--model", "m", "--concurrency", "0"][..],
+        &["generate", "--model", "m", "--timeout-secs", "0"],
+        &["throughput", "--calls", "0"],
+        &["throughput", "--timeout-secs", "0"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_synthehr"))
+            .args(args)
+            .env_remove("SYNTHEHR_DATA")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("invalid value '0'"),
+            "{args:?}: {err}"
+        );
+    }
+}
