@@ -364,7 +364,14 @@ impl Profile {
         if self.stages.is_empty() {
             return Err("no [[stage]]: the profile asks for nothing".into());
         }
-        for s in &self.stages {
+        for (i, s) in self.stages.iter().enumerate() {
+            // cells, results and `--stage` are keyed by stage name
+            if self.stages[..i].iter().any(|o| o.name == s.name) {
+                return Err(format!(
+                    "two stages are named {}: give each its own",
+                    s.name
+                ));
+            }
             if s.strategies.is_empty() || s.features.is_empty() || s.rows.is_empty() {
                 return Err(format!(
                     "stage {}: strategies, features and rows must each list at least one value",
@@ -580,6 +587,12 @@ mod tests {
                 "grammar 9 is not a grammar version (1 to 3)",
             ),
             ("[[stage]]\n", "[[stage]]\ngrammar = 0\n", "grammar 0"),
+            // results are keyed by stage: a second stage of the same name would overwrite
+            (
+                "[[stage]]\n",
+                "[[stage]]\nname = \"smoke\"\nstrategies = [\"naive\"]\nfeatures = [5]\nrows = [10]\nexamples_per_call = 10\nrows_per_call = 10\n\n[[stage]]\n",
+                "two stages are named smoke",
+            ),
         ] {
             assert!(base.contains(from), "{from}");
             let p = dir.path().join("p.toml");
