@@ -8,11 +8,9 @@ use std::path::PathBuf;
 pub fn cache_stats(cache: &Path) -> Result<()> {
     let c = Cache::new(cache);
     c.must_exist("count")?;
-    // outside a checkout (`--cache` elsewhere) there is no price table: costs show as n/a
-    let prices = crate::project::root()
-        .ok()
-        .and_then(|p| llm::pricing::Prices::load(&p.join("profiles/prices.toml")).ok())
-        .unwrap_or_default();
+    // the costs of API models come from the project's price table
+    let prices_path = crate::project::root()?.join("profiles/prices.toml");
+    let prices = llm::pricing::Prices::load(&prices_path).unwrap_or_default();
     print!("{}", llm::stats::stats(&c, &prices));
     Ok(())
 }
