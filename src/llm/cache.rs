@@ -173,8 +173,6 @@ impl Cache {
         Ok(CacheLock { _file: file })
     }
 
-    /// Take the cache for `what` alone (`prune`, `redact`), or fail at once, saying why, while
-    /// a writer is active. A cache directory that does not exist is an error, not created.
     /// An error naming the directory when it does not exist: reading a mistyped `--cache`
     /// as an empty cache would report "0 entries" or "not generated yet" for every cell.
     pub fn must_exist(&self, what: &str) -> Result<()> {
@@ -188,6 +186,8 @@ impl Cache {
         }
     }
 
+    /// Take the cache for `what` alone (`prune`, `redact`), or fail at once, saying why, while
+    /// a writer is active. A cache directory that does not exist is an error, not created.
     pub fn lock_exclusive(&self, what: &str) -> Result<CacheLock> {
         self.must_exist(what)?;
         let file = self.lock_file(false)?;
