@@ -398,8 +398,7 @@ impl Profile {
                     super::grammar::LATEST
                 ));
             }
-            let before = self.stages.iter().take_while(|o| o.name != s.name);
-            if let Some(other) = before.into_iter().find(|o| {
+            if let Some(other) = self.stages[..i].iter().find(|o| {
                 o.decoding == s.decoding
                     && self.deciding_role(o).is_some()
                     && self.deciding_role(o) == self.deciding_role(s)
