@@ -82,7 +82,7 @@ struct ThroughputArgs {
     #[arg(long = "workload")]
     workloads: Vec<String>,
     /// Calls per workload (default: the server's slots).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     calls: Option<usize>,
     /// JSON lines the measurements are appended to; the table is printed from all of them.
     #[arg(long, default_value = "target/throughput/measurements.jsonl")]
@@ -177,7 +177,7 @@ struct GenerateArgs {
     #[arg(long, value_enum)]
     constrain_with: Option<synthehr::llm::client::ConstraintForm>,
     /// Requests in flight (default: the profile's; match the server's slots).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     concurrency: Option<usize>,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
@@ -226,15 +226,6 @@ enum CacheCommand {
         #[arg(long)]
         yes: bool,
     },
-}
-
-/// A count that must be at least 1 (clap's ranged parsers stop at `u64`).
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 fn main() -> ExitCode {
