@@ -841,13 +841,7 @@ fn options(
 }
 
 fn registered(root: &std::path::Path) -> Vec<ModelFingerprint> {
-    std::fs::read_dir(root.join("cache/models"))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
-                .collect()
-        })
-        .unwrap_or_default()
+    synthehr::llm::Registry::of_project(root).models().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1115,4 +1109,39 @@ fn zero_counts_and_timeouts_are_refused_by_the_command_line() {
             "{args:?}: {err}"
         );
     }
+}
+
+#[test]
+fn a_corrupt_model_registry_file_is_named_not_skipped() {
+    // replay without a server reads the fingerprint from cache/models/; a file there that does
+    // not parse was skipped, so a model vanished from replay and the report without a word
+    let root = tempfile::tempdir().unwrap();
+    let models = root.path().join("cache/models");
+    std::fs::create_dir_all(&models).unwrap();
+    let good = ModelFingerprint::api(ProviderKind::OpenaiCompatible, "local-model", None);
+    std::fs::write(
+        models.join("local-model.json"),
+        serde_json::to_vec(&good).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(models.join("other.json"), b"{\"model\": ").unwrap();
+    let o = synthehr::app::GenerateOptions {
+        model: "local-model".into(),
+        snapshot: None,
+        server_info: Some(root.path().join("no-server.json")),
+        mode: CacheMode::Replay,
+        ..options(
+            ProviderKind::OpenaiCompatible,
+            "http://127.0.0.1:8080/v1",
+            root.path(),
+        )
+    };
+    let e = synthehr::app::fingerprint(&o, "http://127.0.0.1:8080/v1")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("other.json"), "{e}");
+    // the good one alone replays
+    std::fs::remove_file(models.join("other.json")).unwrap();
+    let fp = synthehr::app::fingerprint(&o, "http://127.0.0.1:8080/v1").unwrap();
+    assert_eq!(fp.model, "local-model");
 }

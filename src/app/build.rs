@@ -1,7 +1,6 @@
 //! `synthehr run` and `synthehr build`: notebooks through the headless engine, then the report.
 
 use super::*;
-use crate::llm::ModelFingerprint;
 
 /// `synthehr run NOTEBOOK`: execute one notebook (or replay it) and print its outputs.
 pub fn run_notebook(path: &Path, data: &Path, profile: &str, write: bool) -> Result<()> {
@@ -147,15 +146,11 @@ pub fn build(
             break;
         }
     }
-    let models: Vec<String> = std::fs::read_dir(project.join("cache").join("models"))
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| std::fs::read(e.path()).ok())
-                .filter_map(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok())
-                .map(|m| m.description())
-                .collect()
-        })
-        .unwrap_or_default();
+    let models: Vec<String> = crate::llm::Registry::of_project(project)
+        .models()?
+        .iter()
+        .map(|m| m.description())
+        .collect();
     let study = crate::study::Study::open(project, data, profile)?;
     let downloads = crate::report::downloads::write(&study, out)?;
     let info = crate::report::RunInfo {

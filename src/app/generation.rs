@@ -6,8 +6,8 @@ use crate::generate::plan::MemberPool;
 use crate::generate::run::{self, CallDone, CellStatus, Progress};
 use crate::generate::{Cell, Profile};
 use crate::llm::{
-    self, Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, ProviderKind, RetryPolicy,
-    ServerInfo,
+    self, Cache, CacheMode, ClientConfig, LlmClient, ModelFingerprint, ProviderKind, Registry,
+    RetryPolicy, ServerInfo,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -44,7 +44,7 @@ pub struct GenerateOptions {
 /// registered models: when `server.json` is absent the fingerprint of the same model id is taken
 /// from there.
 pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerprint> {
-    let registry = o.cache.parent().unwrap_or(Path::new(".")).join("models");
+    let registry = Registry::beside(&o.cache);
     // a loopback URL is a local llama-server unless a snapshot names an API model (a stand-in
     // for an API on loopback)
     if o.provider == ProviderKind::OpenaiCompatible
@@ -74,21 +74,11 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
             }
             return Ok(info.fingerprint(&o.model));
         }
-        let mut known = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(&registry) {
-            for e in rd.flatten() {
-                if let Ok(fp) = std::fs::read(e.path())
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| {
-                        serde_json::from_slice::<ModelFingerprint>(&b).map_err(|e| e.to_string())
-                    })
-                {
-                    if fp.model == o.model && fp.provider == o.provider {
-                        known.push(fp);
-                    }
-                }
-            }
-        }
+        let mut known: Vec<ModelFingerprint> = registry
+            .models()?
+            .into_iter()
+            .filter(|fp| fp.model == o.model && fp.provider == o.provider)
+            .collect();
         return match known.len() {
             1 => {
                 eprintln!("no local server: replaying with the recorded fingerprint of {}", known[0].label());
@@ -98,12 +88,12 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
                 "no server.json at {} and no recorded fingerprint for model '{}' in {}",
                 path.display(),
                 o.model,
-                registry.display()
+                registry.dir().display()
             ))),
             _ => Err(crate::Error::Llm(format!(
                 "several recorded fingerprints for model '{}' in {}: {}; pass --server-info with the one to replay",
                 o.model,
-                registry.display(),
+                registry.dir().display(),
                 known.iter().map(|k| k.label()).collect::<Vec<_>>().join("; ")
             ))),
         };
@@ -115,24 +105,6 @@ pub fn fingerprint(o: &GenerateOptions, base_url: &str) -> Result<ModelFingerpri
     ))
 }
 
-/// Write a fingerprint into the model registry, keeping a recorded self-test verdict.
-fn register(registry: &Path, fp: &ModelFingerprint) -> Result<()> {
-    let path = registry.join(format!("{}.json", run::slug(&fp.label())));
-    let known = std::fs::read(&path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok());
-    if let Some(k) = known {
-        if k.for_key() == fp.for_key()
-            && k.grammar_selftest.is_some()
-            && fp.grammar_selftest.is_none()
-        {
-            return Ok(()); // same server, verdict already recorded
-        }
-    }
-    let bytes = serde_json::to_vec_pretty(fp).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-    crate::fsutil::write_atomic(&path, &bytes)
-}
-
 struct Bar {
     pb: ProgressBar,
     started: std::time::Instant,
@@ -141,7 +113,7 @@ struct Bar {
     nominal: u64,
     /// The model's registry file and fingerprint: written at the first answer, so a run that
     /// is stopped (a session ends without warning) still leaves its recorded answers a model.
-    registry: PathBuf,
+    registry: Registry,
     model: ModelFingerprint,
     registered: std::sync::Once,
 }
@@ -149,7 +121,7 @@ struct Bar {
 impl Progress for Bar {
     fn call_done(&self, cell: &Cell, call: &CallDone) {
         self.registered.call_once(|| {
-            if let Err(e) = register(&self.registry, &self.model) {
+            if let Err(e) = self.registry.register(&self.model) {
                 say(&self.pb, format!("warning: model not registered yet: {e}"));
             }
         });
@@ -434,7 +406,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     } else {
         None
     };
-    let registry = o.cache.parent().unwrap_or(Path::new(".")).join("models");
+    let registry = Registry::beside(&o.cache);
     let model = ModelFingerprint {
         grammar_selftest: selftest,
         ..fp.clone()
@@ -488,7 +460,7 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
     // the model is registered at its first answer (`Bar::call_done`); again here so a failure
     // to write it then is an error now, while a run with no answer leaves no phantom model
     if c.recorded.load(Ordering::Relaxed) + c.hits.load(Ordering::Relaxed) > 0 {
-        register(&bar.registry, &bar.model)?;
+        bar.registry.register(&bar.model)?;
     }
     outcome?;
     // a run stopped by its cap did what was asked: its open cells resume next run (exit 0, so

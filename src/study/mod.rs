@@ -70,17 +70,7 @@ impl Study {
         let cohort = Cohort::build(SourceKind::EicuDemo, data)?;
         let profile = Profile::find(profile)?;
         let split = split::members_holdout(&cohort.matrix, profile.holdout_fraction, profile.seed)?;
-        let mut models = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(project.join("cache").join("models")) {
-            for e in rd.flatten() {
-                if let Some(fp) = std::fs::read(e.path())
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok())
-                {
-                    models.push(fp);
-                }
-            }
-        }
+        let mut models = crate::llm::Registry::of_project(project).models()?;
         // the profile's primary model first (chapters and findings 1–5 read `models[0]`), the
         // rest by label: a second model in the cache must not take its place by sorting first
         let primary = profile.primary_model.as_deref();
