@@ -104,6 +104,24 @@ fn the_scorecard_decides_on_constrained_cells_and_shows_the_free_verdict_beside(
 }
 
 #[test]
+fn finding_4_reads_every_sample_size_the_profile_lists() {
+    // the 500-row sample-size cell is the dimensionality stage's (the same calls): the kept cell
+    // carries that stage's role, and finding 4 read 1,000 and 2,000 rows only
+    let study = study();
+    let model = study.models.first().expect("a model in the cache").clone();
+    let m = study
+        .finding_numbers(
+            &model,
+            &study.utility_options(),
+            synthehr::generate::grammar::Decoding::Constrained,
+        )
+        .unwrap();
+    let mut sizes: Vec<usize> = m.rows.iter().map(|(n, _)| *n).collect();
+    sizes.sort();
+    assert_eq!(sizes, vec![500, 1000, 2000]);
+}
+
+#[test]
 fn notebooks_show_copy_rates_tpr_and_end_with_a_discussion() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks");
     let mut chapters = 0;

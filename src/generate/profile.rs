@@ -88,6 +88,11 @@ pub struct Stage {
 }
 
 impl Stage {
+    /// The stage's study role ([`Stage::role`], else from its name).
+    pub fn role_name(&self) -> &str {
+        role_of(&self.name, self.role)
+    }
+
     /// One entry per cell: each held-out region, or `None` (the member pool) when it lists none.
     fn regions(&self) -> Vec<Option<String>> {
         if self.held_out_regions.is_empty() {
@@ -452,7 +457,7 @@ impl Profile {
 
     /// The role a stage's cells play if it is one the findings read.
     fn deciding_role<'a>(&self, st: &'a Stage) -> Option<&'a str> {
-        Some(role_of(&st.name, st.role)).filter(|r| DECIDING.contains(r))
+        Some(st.role_name()).filter(|r| DECIDING.contains(r))
     }
 
     /// Cells in the order they should fill: replicate 0 of every stage first (stages in file

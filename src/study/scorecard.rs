@@ -70,9 +70,14 @@ impl Study {
             }
         }
         let decodings: Vec<Decoding> = evals.iter().map(|(c, _)| c.decoding).collect();
+        // by the stage's role: a cell it shares with another stage is kept as that stage's
+        // (`stage_cells`), with that stage's role
         for st in &self.profile.stages {
+            if st.role_name() != "sample-size" {
+                continue;
+            }
             for cell in self.profile.stage_cells(&st.name) {
-                if cell.role() != "sample-size" || !decodings.contains(&cell.decoding) {
+                if !decodings.contains(&cell.decoding) {
                     continue;
                 }
                 if let Some((_, e)) = evals.iter().find(|(c, _)| c.same_calls(&cell)) {
