@@ -14,17 +14,25 @@ pub struct Deviation {
     pub paper: String,
 }
 
-fn cell_name(r: &ResultRecord) -> String {
-    format!(
-        "{} at {} features{}",
-        r.strategy,
-        r.features,
-        if r.decoding == "free" {
-            String::new()
-        } else {
-            format!(", {}", r.decoding)
-        }
-    )
+/// "group at 10 features, constrained": with several models, the model's name too (an extreme
+/// of another model is not the primary model's), and the region a cell never saw.
+fn cell_name(r: &ResultRecord, several_models: bool) -> String {
+    let mut name = format!("{} at {} features", r.strategy, r.features);
+    if r.decoding != "free" {
+        name.push_str(&format!(", {}", r.decoding));
+    }
+    if several_models {
+        name.push_str(&format!(", {}", model_name(r)));
+    }
+    if let Some(region) = &r.held_out_region {
+        name.push_str(&format!(", without {region}"));
+    }
+    name
+}
+
+/// The model id of a record, without its fingerprint ("qwen2.5-coder-1.5b-instruct").
+fn model_name(r: &ResultRecord) -> &str {
+    r.model.split(" (").next().unwrap_or(&r.model)
 }
 
 /// The abstract: sentences of plain text (HTML-escaped by the template), from the records.
@@ -35,6 +43,7 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
     let mut out = Vec::new();
     let models: std::collections::BTreeSet<&str> =
         records.iter().map(|r| r.model.as_str()).collect();
+    let name = |r: &ResultRecord| cell_name(r, models.len() > 1);
     let generated: Vec<&ResultRecord> = records
         .iter()
         .filter(|r| {
@@ -71,9 +80,10 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
     };
     if let (Some((free, nf)), Some((con, nc))) = (share("free"), share("constrained")) {
         out.push(format!(
-            "On average {:.0}% of the record lines the model wrote were valid under free \
+            "On average {:.0}% of the record lines the model{} wrote were valid under free \
              decoding ({nf} cells) and {:.0}% under grammar-constrained decoding ({nc} cells).",
             100.0 * free,
+            s(models.len()),
             100.0 * con
         ));
     }
@@ -93,7 +103,7 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
              ({} valid rows): average KL {:.3}, where real rows of the same number score {:.3} — \
              every KL is read against that matched-n reference, since KL grows as rows get fewer.",
             with_ref.len(),
-            cell_name(best),
+            name(best),
             best.valid_rows,
             best.avg_kl.unwrap_or(f64::NAN),
             reference
@@ -113,43 +123,81 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
              patients reaches AUROC {:.3} at best ({}) and {:.3} at worst ({}), over {} cells \
              where it could be trained.",
             hi.1,
-            cell_name(hi.0),
+            name(hi.0),
             lo.1,
-            cell_name(lo.0),
+            name(lo.0),
             tstr.len()
         ));
     }
     // privacy
-    let copies: Vec<f64> = records.iter().filter_map(|r| r.copied_line_rate).collect();
+    let most_copied = records
+        .iter()
+        .filter_map(|r| Some((r, r.copied_line_rate?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
     let mia: Vec<(&ResultRecord, f64)> = records
         .iter()
         .filter_map(|r| Some((r, r.mia_auroc.as_ref()?.value)))
         .collect();
     if let Some(top) = mia.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
-        let max_copy = copies.iter().copied().fold(f64::NAN, f64::max);
+        let copied = match most_copied {
+            Some((r, rate)) => format!(
+                "up to {:.0}% of the record lines in a cell's answers ({}) copied",
+                100.0 * rate,
+                name(r)
+            ),
+            None => "record lines that copied".into(),
+        };
         out.push(format!(
-            "Privacy: up to {:.0}% of the record lines a cell's answers held copied a real row \
-             the model had been shown; those lines are filtered out, and on what remains the \
-             strongest membership attack reaches AUROC {:.3} ({}).",
-            100.0 * max_copy,
+            "Privacy: {copied} a real row the model had been shown; those lines are filtered \
+             out, and on what remains the strongest membership attack reaches AUROC {:.3} ({}).",
             top.1,
-            cell_name(top.0)
+            name(top.0)
         ));
     }
     let corrupt = records
         .iter()
         .filter(|r| matches!(r.state, CellState::Corrupt { .. }))
         .count();
-    let missing: usize = records
-        .iter()
-        .map(|r| match r.state {
-            CellState::NotGenerated { missing_calls } => missing_calls,
-            _ => 0,
-        })
-        .sum();
+    let missing_of = |r: &ResultRecord| match r.state {
+        CellState::NotGenerated { missing_calls } => Some(missing_calls),
+        _ => None,
+    };
+    let missing: usize = records.iter().filter_map(missing_of).sum();
     if missing > 0 || corrupt > 0 {
+        // per model: a second model often runs only the cells it is compared on, so its cells
+        // never begun are not the primary model's unfinished work
+        let per_model = if models.len() > 1 {
+            let parts: Vec<String> = models
+                .iter()
+                .filter_map(|m| {
+                    let open: Vec<(&ResultRecord, usize)> = records
+                        .iter()
+                        .filter(|r| r.model == *m)
+                        .filter_map(|r| Some((r, missing_of(r)?)))
+                        .collect();
+                    let first = open.first()?;
+                    let calls: usize = open.iter().map(|o| o.1).sum();
+                    let never = open.iter().filter(|o| o.0.calls == 0).count();
+                    let never = match (never, open.len()) {
+                        (0, _) => String::new(),
+                        (n, all) if n == all => ", never begun".into(),
+                        (n, _) => format!(", {n} never begun"),
+                    };
+                    Some(format!(
+                        "{} {calls} ({} cell{}{never})",
+                        model_name(first.0),
+                        open.len(),
+                        s(open.len())
+                    ))
+                })
+                .collect();
+            format!(": {}", parts.join(", "))
+        } else {
+            String::new()
+        };
         out.push(format!(
-            "Not yet decided by this run: at least {missing} calls are not in the cache yet{}.",
+            "Not yet decided by this run: at least {missing} calls are not in the cache \
+             yet{per_model}{}.",
             if corrupt > 0 {
                 format!(", and {corrupt} cells replayed a corrupt cache entry")
             } else {
@@ -341,5 +389,77 @@ mod tests {
         );
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn with_several_models_the_abstract_names_the_model_of_each_cell_it_cites() {
+        let base = ResultRecord {
+            model: "big (gguf 1, 1 thread(s), 4 slot(s))".into(),
+            strategy: "group".into(),
+            features: 10,
+            decoding: "constrained".into(),
+            calls: 10,
+            valid_rows: 200,
+            valid_rate: 0.7,
+            ..Default::default()
+        };
+        let kl = |v: f64| ResultRecord {
+            avg_kl: Some(v),
+            kl_reference: Some(KlReference {
+                value: 0.03,
+                lo: 0.02,
+                hi: 0.04,
+                n: 200,
+                draws: 50,
+            }),
+            excess_kl: Some(v - 0.03),
+            copied_line_rate: Some(v / 2.0),
+            mia_auroc: Some(Interval {
+                value: v / 2.0,
+                lo: 0.0,
+                hi: 1.0,
+                positives: 10,
+                negatives: 10,
+            }),
+            ..base.clone()
+        };
+        let small = |r: ResultRecord| ResultRecord {
+            model: "small (gguf 2, 1 thread(s), 4 slot(s))".into(),
+            ..r
+        };
+        let records = vec![
+            kl(0.9),
+            small(ResultRecord {
+                features: 5,
+                ..kl(0.4)
+            }),
+            ResultRecord {
+                held_out_region: Some("Midwest".into()),
+                ..kl(0.95)
+            },
+            ResultRecord {
+                state: CellState::NotGenerated { missing_calls: 6 },
+                calls: 4,
+                ..base.clone()
+            },
+            ResultRecord {
+                state: CellState::NotGenerated { missing_calls: 25 },
+                calls: 0,
+                ..base.clone()
+            },
+            small(ResultRecord {
+                state: CellState::NotGenerated { missing_calls: 25 },
+                calls: 0,
+                ..base.clone()
+            }),
+        ];
+        let text = abstract_sentences(&records).join(" ");
+        for needle in [
+            "the closest to real data is group at 5 features, constrained, small (200 valid rows)",
+            "up to 48% of the record lines in a cell's answers (group at 10 features, constrained, big, without Midwest) copied",
+            "at least 56 calls are not in the cache yet: big 31 (2 cells, 1 never begun), small 25 (1 cell, never begun)",
+        ] {
+            assert!(text.contains(needle), "{needle:?} not in: {text}");
+        }
     }
 }
