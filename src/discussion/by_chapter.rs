@@ -266,7 +266,8 @@ pub fn across_regions(regions: &[RegionResult]) -> Discussion {
         .push("The paper did not test transfer across sites; this chapter is an extension.".into());
     let open: Vec<String> = llm
         .iter()
-        .filter(|(_, l)| l.evaluation.tstr.is_none())
+        // no AUROC: too few rows to train, or a TSTR that could not train (no death yet)
+        .filter(|(_, l)| l.tstr_auroc().is_none())
         .map(|(r, l)| format!("{} ({})", r.region, Study::status(&l.evaluation.result)))
         .collect();
     if llm.is_empty() {

@@ -150,6 +150,20 @@ fn across_regions_reports_loss_and_small_regions() {
         "{:?}",
         d.settle
     );
+    // an open cell whose few rows hold no death has a TSTR result without an AUROC: open too
+    let mut midwest = llm("Midwest", 52, None);
+    midwest.evaluation.tstr = Some(u(None));
+    let d = across_regions(&[RegionResult {
+        llm: Some(midwest),
+        ..r("Midwest", 36, Some(0.8), Some(0.7))
+    }]);
+    assert!(
+        d.settle
+            .first()
+            .is_some_and(|s| s.contains("Midwest (not generated yet")),
+        "{:?}",
+        d.settle
+    );
 }
 
 #[test]
