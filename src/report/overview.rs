@@ -87,9 +87,21 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
             100.0 * con
         ));
     }
-    // fidelity against the matched-n reference
-    let with_ref: Vec<&ResultRecord> = records
+    // the extremes cite ended cells only: an open cell's numbers move as its calls land (the
+    // scorecard reads ended cells too)
+    let ended: Vec<&ResultRecord> = records
         .iter()
+        .filter(|r| {
+            !matches!(
+                r.state,
+                CellState::NotGenerated { .. } | CellState::Corrupt { .. }
+            )
+        })
+        .collect();
+    // fidelity against the matched-n reference
+    let with_ref: Vec<&ResultRecord> = ended
+        .iter()
+        .copied()
         .filter(|r| r.avg_kl.is_some() && r.kl_reference.is_some())
         .collect();
     if let Some(best) = with_ref.iter().min_by(|a, b| {
@@ -110,8 +122,9 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
         ));
     }
     // utility
-    let tstr: Vec<(&ResultRecord, f64)> = records
+    let tstr: Vec<(&ResultRecord, f64)> = ended
         .iter()
+        .copied()
         .filter_map(|r| Some((r, r.tstr_auroc.as_ref()?.value)))
         .collect();
     if let (Some(lo), Some(hi)) = (
@@ -130,12 +143,14 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
         ));
     }
     // privacy
-    let most_copied = records
+    let most_copied = ended
         .iter()
+        .copied()
         .filter_map(|r| Some((r, r.copied_line_rate?)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
-    let mia: Vec<(&ResultRecord, f64)> = records
+    let mia: Vec<(&ResultRecord, f64)> = ended
         .iter()
+        .copied()
         .filter_map(|r| Some((r, r.mia_auroc.as_ref()?.value)))
         .collect();
     if let Some(top) = mia.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
@@ -452,14 +467,21 @@ mod tests {
                 calls: 0,
                 ..base.clone()
             }),
+            // an open cell's numbers move as its calls land: not cited as an extreme
+            ResultRecord {
+                features: 15,
+                state: CellState::NotGenerated { missing_calls: 3 },
+                ..kl(0.1)
+            },
         ];
         let text = abstract_sentences(&records).join(" ");
         for needle in [
             "the closest to real data is group at 5 features, constrained, small (200 valid rows)",
             "up to 48% of the record lines in a cell's answers (group at 10 features, constrained, big, without Midwest) copied",
-            "at least 56 calls are not in the cache yet: big 31 (2 cells, 1 never begun), small 25 (1 cell, never begun)",
+            "at least 59 calls are not in the cache yet: big 34 (3 cells, 1 never begun), small 25 (1 cell, never begun)",
         ] {
             assert!(text.contains(needle), "{needle:?} not in: {text}");
         }
+        assert!(!text.contains("15 features"), "an open cell cited: {text}");
     }
 }
