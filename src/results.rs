@@ -44,6 +44,14 @@ impl CellState {
         }
     }
 
+    /// Complete, at its call budget or gave up: its numbers no longer move as calls land.
+    pub fn ended(&self) -> bool {
+        !matches!(
+            self,
+            CellState::NotGenerated { .. } | CellState::Corrupt { .. }
+        )
+    }
+
     /// The state's name in tables and the build's summary line.
     pub fn name(&self) -> &'static str {
         match self {

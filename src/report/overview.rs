@@ -46,12 +46,7 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
     let name = |r: &ResultRecord| cell_name(r, models.len() > 1);
     let generated: Vec<&ResultRecord> = records
         .iter()
-        .filter(|r| {
-            !matches!(
-                r.state,
-                CellState::NotGenerated { .. } | CellState::Corrupt { .. }
-            ) || r.valid_rows > 0
-        })
+        .filter(|r| r.state.ended() || r.valid_rows > 0)
         .collect();
     let valid: u64 = records.iter().map(|r| r.valid_rows as u64).sum();
     let tokens: u64 = records.iter().map(|r| r.completion_tokens).sum();
@@ -89,15 +84,7 @@ pub fn abstract_sentences(records: &[ResultRecord]) -> Vec<String> {
     }
     // the extremes cite ended cells only: an open cell's numbers move as its calls land (the
     // scorecard reads ended cells too)
-    let ended: Vec<&ResultRecord> = records
-        .iter()
-        .filter(|r| {
-            !matches!(
-                r.state,
-                CellState::NotGenerated { .. } | CellState::Corrupt { .. }
-            )
-        })
-        .collect();
+    let ended: Vec<&ResultRecord> = records.iter().filter(|r| r.state.ended()).collect();
     // fidelity against the matched-n reference
     let with_ref: Vec<&ResultRecord> = ended
         .iter()
