@@ -189,6 +189,34 @@ fn fairness_reports_every_group_and_the_gap() {
         small.note.as_deref().unwrap().contains("under 10"),
         "{small:?}"
     );
+    // a per-group AUROC needs as many deaths and survivors among the group's test rows as a
+    // model needs to train: over one or two deaths it is 0 or 1 by chance, and was cited as the
+    // worst group
+    let holdout = Frame::from_matrix(&c.matrix, &s.test, &names).unwrap();
+    let scores: Vec<f64> = (0..holdout.n_rows()).map(|i| (i % 7) as f64).collect();
+    let f = fairness(
+        &real,
+        &synth,
+        Some((&holdout, &scores)),
+        &KlEstimator::default(),
+        100,
+        1,
+    );
+    let min = synthehr::metrics::utility::MIN_CLASS_ROWS;
+    assert!(f.groups.iter().all(|g| g
+        .auroc
+        .as_ref()
+        .is_none_or(|e| e.positives >= min && e.negatives >= min)));
+    let thin = f
+        .groups
+        .iter()
+        .find(|g| g.auroc.is_none())
+        .expect("a group with under 5 deaths in the demo holdout");
+    assert!(
+        thin.note.as_deref().unwrap_or("").contains("death"),
+        "{thin:?}"
+    );
+    assert!(f.worst_auroc.is_some());
 }
 
 #[test]

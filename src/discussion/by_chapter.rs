@@ -104,9 +104,10 @@ pub fn fairness(study: &Study, per: &[(&str, Decoding, &Fairness)]) -> Discussio
         first = false;
     }
     d.differs.push(format!(
-        "The paper: {}. Its groups held thousands of real patients each; here some groups have a few dozen holdout stays, so a per-group KL or AUROC is undefined below {} rows and noisy above it.",
+        "The paper: {}. Its groups held thousands of real patients each; here some groups have a few dozen holdout stays, so a per-group KL is undefined below {} synthetic rows, a per-group AUROC below {} deaths among the group's holdout stays, and both are noisy above that.",
         paper_evidence(2),
-        crate::metrics::MIN_ROWS
+        crate::metrics::MIN_ROWS,
+        crate::metrics::utility::MIN_CLASS_ROWS
     ));
     d
 }
