@@ -60,39 +60,34 @@ pub fn strategies(study: &Study, evals: &[(&Cell, &Evaluation)]) -> Result<Discu
 }
 
 /// Chapter 3: per-group fidelity, group vs naive (finding 2). `per` holds (strategy, decoding,
-/// fairness) of the 83-column group and naive cells.
-pub fn fairness(study: &Study, per: &[(&str, Decoding, &Fairness)]) -> Discussion {
+/// fairness, the cell's point) of the 83-column group and naive cells; the point's state decides
+/// as in the scorecard (an open cell leaves the finding not tested).
+pub fn fairness(study: &Study, per: &[(&str, Decoding, &Fairness, &Point)]) -> Discussion {
+    let model = study.models.first().map(|m| m.label()).unwrap_or_default();
+    fairness_for(&model, per)
+}
+
+/// [`fairness`] for a model label (what the rule needs of the study).
+pub(super) fn fairness_for(model: &str, per: &[(&str, Decoding, &Fairness, &Point)]) -> Discussion {
     let mut d = Discussion::default();
     let mut first = true;
     for dec in [Decoding::Constrained, Decoding::Free] {
-        let of = |s: &str| per.iter().find(|p| p.0 == s && p.1 == dec).map(|p| p.2);
+        let of = |s: &str| per.iter().find(|p| p.0 == s && p.1 == dec);
         let (Some(group), Some(naive)) = (of("group"), of("naive")) else {
             continue;
         };
         let m = ModelNumbers {
-            model: study.models.first().map(|m| m.label()).unwrap_or_default(),
+            model: model.to_string(),
             strategies: vec![
-                (
-                    "naive".into(),
-                    crate::findings::Point {
-                        generated: true,
-                        ..Default::default()
-                    },
-                ),
-                (
-                    "group".into(),
-                    crate::findings::Point {
-                        generated: true,
-                        ..Default::default()
-                    },
-                ),
+                ("naive".into(), naive.3.clone()),
+                ("group".into(), group.3.clone()),
             ],
-            groups: crate::findings::GroupPoint::all(Some(group), Some(naive)),
+            groups: crate::findings::GroupPoint::all(Some(group.2), Some(naive.2)),
             ..Default::default()
         };
         let f = finding(m, 2);
         d.holds.push(verdict_sentence(&f, dec));
-        if let (Some((wg, wk)), Some(gap)) = (&group.worst_auroc, group.auroc_gap) {
+        if let (Some((wg, wk)), Some(gap)) = (&group.2.worst_auroc, group.2.auroc_gap) {
             d.holds.push(format!(
                 "Utility inside groups ({} decoding, group strategy): the lowest TSTR AUROC is {wk:.3} ({wg}), {gap:.3} below the best group.",
                 dec.name()

@@ -4,7 +4,7 @@
 //! `@tbl:`/`@fig:` references like a markdown cell's).
 
 use crate::findings::{
-    needed_to_decide, paper_evidence, scorecard, Finding, ModelNumbers, Verdict,
+    needed_to_decide, paper_evidence, scorecard, Finding, ModelNumbers, Point, Verdict,
 };
 use crate::generate::grammar::Decoding;
 use crate::generate::Cell;

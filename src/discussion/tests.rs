@@ -208,3 +208,55 @@ fn grammar_3_is_compared_with_grammar_2_on_the_same_cells_only() {
     assert_eq!(grammar_pairs(&[(&g2, 17, 0.271), (&g3, 0, 0.0)]), None);
     assert_eq!(grammar_pairs(&[(&g3_20, 3, 0.5)]), None);
 }
+
+#[test]
+fn chapter_3_decides_finding_2_on_ended_cells_only_as_the_scorecard_does() {
+    // the group cell at 80 of 200 rows: chapter 3 said "partly holds" while the scorecard said
+    // "not tested"
+    let f = crate::metrics::fairness::Fairness {
+        groups: crate::metrics::fairness::groups()
+            .into_iter()
+            .map(|(group, _, _)| crate::metrics::fairness::GroupResult {
+                group,
+                n_real: 100,
+                n_synth: 40,
+                avg_kl: Some(1.0),
+                avg_kl_present: Some(1.0),
+                auroc: None,
+                note: None,
+            })
+            .collect(),
+        worst_kl: None,
+        kl_gap: None,
+        worst_auroc: None,
+        auroc_gap: None,
+    };
+    let point = |generated: bool, valid_rows: usize| crate::findings::Point {
+        generated,
+        started: true,
+        valid_rows,
+        rows_asked: 200,
+        ..Default::default()
+    };
+    let (open, ended) = (point(false, 80), point(true, 200));
+    let d = fairness_for(
+        "m",
+        &[
+            ("group", Decoding::Constrained, &f, &open),
+            ("naive", Decoding::Constrained, &f, &ended),
+        ],
+    );
+    assert!(
+        d.holds[0].contains("not tested") && d.holds[0].contains("group: 80 of 200 valid rows"),
+        "{:?}",
+        d.holds
+    );
+    let d = fairness_for(
+        "m",
+        &[
+            ("group", Decoding::Constrained, &f, &ended),
+            ("naive", Decoding::Constrained, &f, &ended),
+        ],
+    );
+    assert!(!d.holds[0].contains("not tested"), "{:?}", d.holds);
+}
