@@ -156,9 +156,15 @@ impl Paper {
         self.table2.get(group).copied()
     }
 
-    /// Figure 2: attack AUROC at `k` features.
+    /// Figure 2: attack AUROC at `k` features. Its last bar is labelled by columns, 83: all 82
+    /// features and the label.
     pub fn mia(&self, k: usize) -> Option<MiaPoint> {
-        self.figure2.points.get(&k.to_string()).copied()
+        let key = if k == crate::cohort::schema::FEATURES {
+            k + 1
+        } else {
+            k
+        };
+        self.figure2.points.get(&key.to_string()).copied()
     }
 
     /// Table 5: the paper's per-feature KL at 83 columns, lowest and highest five.
@@ -210,6 +216,11 @@ mod tests {
         assert!(p.mia(20).is_some_and(|m| m.approximate));
         assert!(p.mia(20).is_some_and(|m| m.shown_auroc().starts_with('≈')));
         assert_eq!(p.mia(5).and_then(|m| m.mia_advantage), Some(0.0011));
+        // all 82 features (83 columns with the label): the figure's last bar
+        assert_eq!(
+            p.mia(crate::cohort::schema::FEATURES).map(|m| m.mia_auroc),
+            Some(1.0)
+        );
         assert_eq!(p.feature_kl("bilirubin_last_early"), Some(0.8353));
         assert_eq!(show_f(None), "—");
     }
