@@ -9,6 +9,10 @@ use std::sync::OnceLock;
 /// The data file, compiled in (a tested constant, not user input).
 pub const REFERENCE_JSON: &str = include_str!("../report_templates/paper_reference.json");
 
+/// The paper's feature count with every feature (its 83 columns less the label); the cohort's
+/// schema has the same (checked in `cohort::schema`'s tests, the layer above this one).
+pub const ALL_FEATURES: usize = 82;
+
 /// A reported value with its confidence interval when the paper gives one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reported {
@@ -156,14 +160,10 @@ impl Paper {
         self.table2.get(group).copied()
     }
 
-    /// Figure 2: attack AUROC at `k` features. Its last bar is labelled by columns, 83: all 82
-    /// features and the label.
+    /// Figure 2: attack AUROC at `k` features. Its last bar is labelled by columns, 83: all
+    /// [`ALL_FEATURES`] features and the label.
     pub fn mia(&self, k: usize) -> Option<MiaPoint> {
-        let key = if k == crate::cohort::schema::FEATURES {
-            k + 1
-        } else {
-            k
-        };
+        let key = if k == ALL_FEATURES { k + 1 } else { k };
         self.figure2.points.get(&key.to_string()).copied()
     }
 
@@ -217,10 +217,7 @@ mod tests {
         assert!(p.mia(20).is_some_and(|m| m.shown_auroc().starts_with('≈')));
         assert_eq!(p.mia(5).and_then(|m| m.mia_advantage), Some(0.0011));
         // all 82 features (83 columns with the label): the figure's last bar
-        assert_eq!(
-            p.mia(crate::cohort::schema::FEATURES).map(|m| m.mia_auroc),
-            Some(1.0)
-        );
+        assert_eq!(p.mia(ALL_FEATURES).map(|m| m.mia_auroc), Some(1.0));
         assert_eq!(p.feature_kl("bilirubin_last_early"), Some(0.8353));
         assert_eq!(show_f(None), "—");
     }

@@ -381,7 +381,10 @@ pub fn generate(o: &GenerateOptions) -> Result<()> {
         .iter()
         .map(|c| MemberPool::for_cell(&cohort.matrix, &s.train, c))
         .collect::<Result<Vec<_>>>()?;
-    let out = o.out.join(run::slug(&fp.label())).join(&profile.name);
+    let out = o
+        .out
+        .join(crate::fsutil::slug(&fp.label()))
+        .join(&profile.name);
     eprintln!(
         "profile {} ({} cells) with {} [{}], cache {} in {:?} mode, data fingerprint {}",
         profile.name,

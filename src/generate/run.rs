@@ -257,24 +257,6 @@ pub async fn run_cell<A: Answers>(
     })
 }
 
-/// A file-system-safe name for a model label.
-pub fn slug(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    while out.contains("--") {
-        out = out.replace("--", "-");
-    }
-    out.trim_matches('-').to_string()
-}
-
 /// Write `<dir>/<cell id>.csv` (the synthetic rows) and `<cell id>.json` (everything else).
 pub fn write_cell(dir: &Path, result: &CellResult) -> Result<PathBuf> {
     let names: Vec<&str> = result.columns.iter().map(String::as_str).collect();

@@ -63,7 +63,7 @@ impl Registry {
     pub fn register(&self, fp: &ModelFingerprint) -> Result<()> {
         let path = self
             .dir
-            .join(format!("{}.json", crate::generate::run::slug(&fp.label())));
+            .join(format!("{}.json", crate::fsutil::slug(&fp.label())));
         let known = std::fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice::<ModelFingerprint>(&b).ok());

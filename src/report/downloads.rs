@@ -3,9 +3,10 @@
 //! the real example rows withheld. Everything is replayed from the LLM cache.
 
 use crate::error::Result;
+use crate::fsutil::slug;
 use crate::fsutil::write_atomic;
 use crate::generate::plan::{prompt_without_rows, MemberPool};
-use crate::generate::run::{slug, write_cell};
+use crate::generate::run::write_cell;
 use crate::generate::Strategy;
 use crate::study::Study;
 use serde::Serialize;

@@ -8,6 +8,8 @@ fn has_83_columns_in_paper_order() {
     assert_eq!(names[39], "patientunitstayid");
     assert_eq!(names[81], "race_asian");
     assert_eq!(names[82], "death");
+    // the paper's "all features" (its figure's 83-column bar) is this schema's
+    assert_eq!(crate::paper::ALL_FEATURES, FEATURES);
     let mut sorted = names.clone();
     sorted.sort();
     sorted.dedup();
