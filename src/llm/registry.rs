@@ -31,10 +31,12 @@ impl Registry {
 
     /// Every registered fingerprint, in file-name order. A `.json` file that does not parse is an
     /// error naming it: skipping it would drop its model from replay and the report silently.
-    /// No registry yet is no models.
+    /// No registry yet is no models; one that cannot be listed is an error.
     pub fn models(&self) -> Result<Vec<ModelFingerprint>> {
-        let Ok(rd) = std::fs::read_dir(&self.dir) else {
-            return Ok(Vec::new());
+        let rd = match std::fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(crate::Error::io(&self.dir, e)),
         };
         let mut paths: Vec<PathBuf> = rd
             .flatten()
@@ -102,5 +104,11 @@ mod tests {
             e.contains("broken.json") && e.contains("not a model fingerprint"),
             "{e}"
         );
+        // a registry that is there but cannot be listed is an error too, not "no models"
+        let other = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("models"), "a file").unwrap();
+        let e = Registry::beside(&other.join("llm")).models().unwrap_err();
+        assert!(e.to_string().contains("models"), "{e}");
     }
 }
