@@ -129,17 +129,14 @@ pub fn fairness(
                     .collect();
                 // as many deaths and survivors as a model needs to train: over one or two
                 // deaths an AUROC is 0 or 1 by chance, and would be named the worst group
-                let deaths = yy.iter().filter(|v| **v == 1.0).count();
-                let min = super::utility::MIN_CLASS_ROWS;
-                let auroc = if deaths < min || yy.len() - deaths < min {
-                    Err(format!(
-                        "not shown: {deaths} death(s) and {} survivor(s) among this group's \
-                         test rows (at least {min} of each needed)",
-                        yy.len() - deaths
-                    ))
-                } else {
-                    stats::bootstrap(&yy, &ss, stats::auroc, resamples, seed)
-                        .map_err(|u| u.to_string())
+                let auroc = match super::utility::too_few_of_a_class(&yy) {
+                    Some((deaths, survivors)) => Err(format!(
+                        "not shown: {deaths} death(s) and {survivors} survivor(s) among this \
+                         group's test rows (at least {} of each needed)",
+                        super::utility::MIN_CLASS_ROWS
+                    )),
+                    None => stats::bootstrap(&yy, &ss, stats::auroc, resamples, seed)
+                        .map_err(|u| u.to_string()),
                 };
                 match auroc {
                     Ok(e) => g.auroc = Some(e),

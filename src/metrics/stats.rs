@@ -62,7 +62,8 @@ impl std::fmt::Display for Undefined {
     }
 }
 
-fn class_counts(y: &[f64]) -> (usize, usize) {
+/// (positives, negatives) of 1/0 labels.
+pub fn class_counts(y: &[f64]) -> (usize, usize) {
     let pos = y.iter().filter(|v| **v == 1.0).count();
     (pos, y.len() - pos)
 }

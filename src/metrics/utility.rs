@@ -80,6 +80,13 @@ impl UtilityOptions {
 /// nothing), so the metric is refused as undefined, with the counts, instead of printed.
 pub const MIN_CLASS_ROWS: usize = 5;
 
+/// (deaths, survivors) of the labels when either is under [`MIN_CLASS_ROWS`]: too few for a
+/// model to learn from, or for an AUROC over them to mean more than chance.
+pub fn too_few_of_a_class(y: &[f64]) -> Option<(usize, usize)> {
+    let (deaths, survivors) = super::stats::class_counts(y);
+    (deaths < MIN_CLASS_ROWS || survivors < MIN_CLASS_ROWS).then_some((deaths, survivors))
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct UtilityResult {
     pub protocol: String,
@@ -143,11 +150,10 @@ pub fn train_test_scores(
         test_positives: pos(&yte),
         features: features.len(),
     };
-    let negatives = r.n_train - r.train_positives;
-    if r.train_positives < MIN_CLASS_ROWS || negatives < MIN_CLASS_ROWS {
+    if let Some((deaths, survivors)) = too_few_of_a_class(&ytr) {
         r.undefined = Some(format!(
-            "cannot train: {} death(s) and {negatives} survivor(s) in {} rows (at least {MIN_CLASS_ROWS} of each needed)",
-            r.train_positives, r.n_train
+            "cannot train: {deaths} death(s) and {survivors} survivor(s) in {} rows (at least {MIN_CLASS_ROWS} of each needed)",
+            r.n_train
         ));
         return (r, None);
     }
